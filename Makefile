@@ -1,0 +1,42 @@
+# The two set-up commands of the README are `make run` and `make test`; everything else is what they use.
+SHELL := /bin/bash
+PG_PORT ?= 5433
+DATABASE_URL ?= postgres://herald@127.0.0.1:$(PG_PORT)/herald
+TEST_ADMIN_URL ?= postgres://herald@127.0.0.1:$(PG_PORT)/postgres
+SECRET_FILE := .data/jwt_secret
+
+.PHONY: run test build release postgres lint clean-test-databases
+
+## Starts PostgreSQL under .data/, migrates, prints a dev token and the ws URL, and serves on :8000.
+run: release postgres
+	@test -s $(SECRET_FILE) || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(SECRET_FILE)
+	@export DATABASE_URL=$(DATABASE_URL) JWT_SECRET=$$(cat $(SECRET_FILE)); \
+	  .build/release/herald migrate && \
+	  token=$$(.build/release/herald token --sub dev-user --location loc-1 --role admin --ttl 86400) && \
+	  echo "dev token (admin, 24 h): $$token" && \
+	  echo "ws URL: ws://127.0.0.1:$${PORT:-8000}/api/v1/ws?token=$$token" && \
+	  echo "try:    curl -H \"Authorization: Bearer $$token\" http://127.0.0.1:$${PORT:-8000}/api/v1/notifications" && \
+	  exec .build/release/herald serve
+
+## Builds, starts PostgreSQL under .data/, and runs the whole test suite against it.
+test: postgres clean-test-databases
+	swift build --build-tests
+	HERALD_TEST_DATABASE_URL=$(TEST_ADMIN_URL) swift test --skip-build
+
+build:
+	swift build
+
+release:
+	swift build -c release --product herald
+
+postgres:
+	@HERALD_PG_PORT=$(PG_PORT) .ci/postgres.sh herald
+
+## Drops the per-test databases a previous run left behind.
+clean-test-databases:
+	@psql -h 127.0.0.1 -p $(PG_PORT) -U herald -d postgres -tAc \
+	  "SELECT datname FROM pg_database WHERE datname LIKE 'herald\_t\_%' OR datname LIKE 'herald\_template%'" | \
+	  while read -r db; do [ -n "$$db" ] && psql -h 127.0.0.1 -p $(PG_PORT) -U herald -d postgres -qc "DROP DATABASE \"$$db\" WITH (FORCE)"; done; true
+
+lint:
+	swift format lint --recursive Sources Tests Package.swift

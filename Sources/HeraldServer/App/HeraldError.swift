@@ -1,0 +1,83 @@
+import NIOHTTP1
+import NIOWebSocket
+
+/// Every failure a client can cause or see. It is mapped to an HTTP status and a WebSocket close code here and
+/// nowhere else, so REST and the socket tell a client the same thing for the same problem.
+public enum HeraldError: Error, Sendable, Equatable {
+    /// Missing, malformed, expired or wrongly signed token. The reason never contains the token.
+    case unauthorized(String)
+    /// Authenticated, but the role may not do this (SPEC §1 publish rules).
+    case forbidden(String)
+    /// Absent, or not visible to the caller: the two are deliberately indistinguishable.
+    case notFound(String)
+    /// Input that parsed but broke a rule; rendered in FastAPI's 422 shape.
+    case validation([ValidationIssue])
+    /// Input that could not be read at all, such as a body that is not JSON.
+    case badRequest(String)
+    case payloadTooLarge(String)
+    case tooManyRequests(String)
+    /// PostgreSQL is unreachable: fail fast so publishers retry, never hang.
+    case unavailable(String)
+
+    public var status: HTTPResponseStatus {
+        switch self {
+        case .unauthorized: return .unauthorized
+        case .forbidden: return .forbidden
+        case .notFound: return .notFound
+        case .validation: return .unprocessableEntity
+        case .badRequest: return .badRequest
+        case .payloadTooLarge: return .payloadTooLarge
+        case .tooManyRequests: return .tooManyRequests
+        case .unavailable: return .serviceUnavailable
+        }
+    }
+
+    /// The close code of SPEC §4 for failures that end a socket.
+    public var closeCode: WebSocketErrorCode {
+        switch self {
+        case .unauthorized: return .init(codeNumber: 4401)
+        case .forbidden: return .init(codeNumber: 4403)
+        case .tooManyRequests: return .init(codeNumber: 4429)
+        case .payloadTooLarge: return .messageTooLarge
+        case .unavailable: return .unexpectedServerError
+        case .notFound, .validation, .badRequest: return .policyViolation
+        }
+    }
+
+    /// A short machine-readable code, used in WebSocket `error` frames.
+    public var code: String {
+        switch self {
+        case .unauthorized: return "unauthorized"
+        case .forbidden: return "forbidden"
+        case .notFound: return "not_found"
+        case .validation: return "validation_error"
+        case .badRequest: return "bad_request"
+        case .payloadTooLarge: return "too_large"
+        case .tooManyRequests: return "rate_limited"
+        case .unavailable: return "unavailable"
+        }
+    }
+
+    /// The `detail` member of an error body: a string, or FastAPI's list of issues for 422.
+    public func writeDetail(to writer: inout JSONWriter) {
+        switch self {
+        case .unauthorized(let text), .forbidden(let text), .notFound(let text), .badRequest(let text),
+            .payloadTooLarge(let text), .tooManyRequests(let text), .unavailable(let text):
+            writer.string(text)
+        case .validation(let issues):
+            writer.beginArray()
+            for issue in issues { issue.write(to: &writer) }
+            writer.endArray()
+        }
+    }
+
+    /// `{"detail": ...}`, the body of every REST error.
+    public var body: JSONWriter {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("detail")
+        writeDetail(to: &writer)
+        writer.endObject()
+        return writer
+    }
+}

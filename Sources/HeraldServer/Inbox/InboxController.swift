@@ -1,0 +1,164 @@
+import Foundation
+import Vapor
+
+/// The `/notifications` routes of SPEC §3, with the 6FB paths and bodies. A trailing slash reaches the same
+/// route (Vapor drops empty path components), so nothing redirects.
+public struct InboxController: Sendable {
+    static let maxOffset = 100_000
+
+    private let store: InboxStore
+    private let parser: PublicationParser
+    private let policy: PublishPolicy
+
+    public init(store: InboxStore, parser: PublicationParser, policy: PublishPolicy) {
+        self.store = store
+        self.parser = parser
+        self.policy = policy
+    }
+
+    public func register(on routes: any RoutesBuilder) {
+        let notifications = routes.grouped("notifications")
+        notifications.get(use: { try await self.list($0, unreadOnly: false) })
+        notifications.get("unread", use: { try await self.list($0, unreadOnly: true) })
+        notifications.get("unread-count", use: unreadCount)
+        notifications.put("read-all", use: markAllRead)
+        notifications.put(":id", "read", use: { try await self.change($0, .read, "Notification marked as read") })
+        notifications.put(":id", "unread", use: { try await self.change($0, .unread, "Notification marked as unread") })
+        notifications.delete(":id", use: { try await self.change($0, .delete, "Notification deleted") })
+        notifications.delete(use: clear)
+        notifications.on(.POST, body: .collect(maxSize: "1mb"), use: publish)
+    }
+
+    // MARK: Handlers
+
+    func list(_ request: Request, unreadOnly: Bool) async throws -> Response {
+        let principal = try request.principal
+        var filter = try Self.filter(from: request)
+        filter.unreadOnly = filter.unreadOnly || unreadOnly
+        let items = try await store.list(principal, filter)
+        var writer = JSONWriter(reservingCapacity: 512 * max(items.count, 1))
+        writer.beginArray()
+        for item in items { item.write(to: &writer) }
+        writer.endArray()
+        var headers = HTTPHeaders([("content-type", "application/json")])
+        if items.count == filter.limit, let last = items.last {
+            headers.add(name: .link, value: "<\(Self.nextPage(request, before: last.id))>; rel=\"next\"")
+        }
+        return Response(status: .ok, headers: headers, body: .init(buffer: writer.buffer))
+    }
+
+    func unreadCount(_ request: Request) async throws -> Response {
+        let count = try await store.unreadCount(try request.principal)
+        return Self.json(.ok) { writer in
+            writer.key("count")
+            writer.int(count)
+        }
+    }
+
+    func markAllRead(_ request: Request) async throws -> Response {
+        let principal = try request.principal
+        let query = QueryParameters(request)
+        var issues: [ValidationIssue] = []
+        let type = query.string("type", maxLength: 64, &issues)
+        let locationID = query.string("location_id", maxLength: 200, &issues)
+        let before = query.integer("before", in: 1...Int(Int64.max), &issues)
+        guard issues.isEmpty else { throw HeraldError.validation(issues) }
+        let updated = try await store.markAllRead(
+            principal, type: type, locationID: locationID, before: before.map(Int64.init))
+        return Self.json(.ok) { writer in
+            writer.key("message")
+            writer.string("All notifications marked as read")
+            writer.key("updated")
+            writer.int(updated)
+        }
+    }
+
+    func change(_ request: Request, _ change: InboxStore.Change, _ message: String) async throws -> Response {
+        let principal = try request.principal
+        guard let raw = request.parameters.get("id") else { throw HeraldError.notFound("Notification not found") }
+        guard let id = Int64(raw) else {
+            throw HeraldError.validation([
+                .init(
+                    [.name("path"), .name("notification_id")], "Input should be a valid integer", type: "int_parsing")
+            ])
+        }
+        guard id > 0, try await store.apply(change, id: id, for: principal) else {
+            throw HeraldError.notFound("Notification not found")
+        }
+        return Self.json(.ok) { writer in
+            writer.key("message")
+            writer.string(message)
+        }
+    }
+
+    func clear(_ request: Request) async throws -> Response {
+        let deleted = try await store.clear(try request.principal)
+        return Self.json(.ok) { writer in
+            writer.key("message")
+            writer.string("All notifications cleared")
+            writer.key("deleted")
+            writer.int(deleted)
+        }
+    }
+
+    func publish(_ request: Request) async throws -> Response {
+        let principal = try request.principal
+        var body: JSONValue?
+        if let buffer = request.body.data, buffer.readableBytes > 0 {
+            guard let parsed = JSONValue.parse(buffer.readableBytesView) else {
+                throw HeraldError.validation([.init([.name("body")], "JSON decode error", type: "json_invalid")])
+            }
+            body = parsed
+        }
+        let publication = try parser.parse(
+            body, idempotencyHeader: request.headers.first(name: "Idempotency-Key"), publisher: principal.userID)
+        try await policy.authorize(principal, to: publication.target)
+        let result = try await store.publish(publication)
+        let response = Self.json(.created) { writer in
+            writer.key("ids")
+            writer.ints(result.ids)
+        }
+        if result.replayed { response.headers.add(name: "Idempotent-Replayed", value: "true") }
+        return response
+    }
+
+    // MARK: Helpers
+
+    /// The list parameters of SPEC §3; every bad one is reported, FastAPI style.
+    static func filter(from request: Request) throws -> InboxFilter {
+        let query = QueryParameters(request)
+        var issues: [ValidationIssue] = []
+        var filter = InboxFilter()
+        filter.limit = query.integer("limit", in: 1...100, &issues) ?? 50
+        filter.offset = query.integer("offset", in: 0...maxOffset, &issues) ?? 0
+        filter.unreadOnly = query.boolean("unread_only", &issues) ?? false
+        filter.type = query.string("type", maxLength: 64, &issues)
+        filter.priority = query.string("priority", maxLength: 16, &issues)
+        if let priority = filter.priority, !PublicationParser.priorities.contains(priority) {
+            issues.append(.query("priority", "Input should be 'low', 'medium', 'high' or 'urgent'", type: "enum"))
+        }
+        filter.locationID = query.string("location_id", maxLength: 200, &issues)
+        filter.before = query.integer("before", in: 1...Int(Int64.max), &issues).map(Int64.init)
+        guard issues.isEmpty else { throw HeraldError.validation(issues) }
+        return filter
+    }
+
+    /// The same request with `before` set to the last id and `offset` dropped: the keyset URL of the next page.
+    static func nextPage(_ request: Request, before: Int64) -> String {
+        var components = URLComponents()
+        components.path = request.url.path
+        var items = QueryParameters(request).items.filter { $0.name != "before" && $0.name != "offset" }
+        items.append(URLQueryItem(name: "before", value: String(before)))
+        components.queryItems = items
+        return components.string ?? request.url.path
+    }
+
+    static func json(_ status: HTTPResponseStatus, _ members: (inout JSONWriter) -> Void) -> Response {
+        var writer = JSONWriter()
+        writer.beginObject()
+        members(&writer)
+        writer.endObject()
+        return Response(
+            status: status, headers: ["content-type": "application/json"], body: .init(buffer: writer.buffer))
+    }
+}

@@ -1,0 +1,71 @@
+import PostgresNIO
+
+/// One notification as its recipient sees it: the 6FB item fields plus `location_id`, `expires_at`,
+/// `delivered_at` and `collapse_key`. Timestamps arrive already formatted by SQL and `data` as jsonb text, so an
+/// item is written to the wire without decoding either.
+public struct InboxItem: Sendable, Equatable {
+    public var id: Int64
+    public var type: String
+    public var priority: String
+    public var title: String
+    public var message: String
+    public var dataJSON: String
+    public var readAt: String?
+    public var createdAt: String
+    public var actionURL: String?
+    public var locationID: String?
+    public var expiresAt: String?
+    public var deliveredAt: String?
+    public var collapseKey: String?
+
+    /// The SELECT list that ``init(row:)`` reads, for `notifications n` left-joined to the caller's receipt `r`.
+    static let columns = """
+        n.id, n.type, n.priority, n.title, n.message, n.data::text, herald_ts(coalesce(n.read_at, r.read_at)),
+        herald_ts(n.created_at), n.action_url, n.location_id, herald_ts(n.expires_at),
+        herald_ts(coalesce(n.delivered_at, r.delivered_at)), n.collapse_key
+        """
+
+    init(row: PostgresRow) throws {
+        (
+            id, type, priority, title, message, dataJSON, readAt, createdAt, actionURL, locationID, expiresAt,
+            deliveredAt, collapseKey
+        ) = try row.decode(
+            (
+                Int64, String, String, String, String, String, String?, String, String?, String?, String?, String?,
+                String?
+            ).self)
+    }
+
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("id")
+        writer.int(id)
+        writer.key("type")
+        writer.string(type)
+        writer.key("priority")
+        writer.string(priority)
+        writer.key("title")
+        writer.string(title)
+        writer.key("message")
+        writer.string(message)
+        writer.key("data")
+        writer.raw(dataJSON)
+        writer.key("is_read")
+        writer.bool(readAt != nil)
+        writer.key("read_at")
+        writer.string(readAt)
+        writer.key("created_at")
+        writer.string(createdAt)
+        writer.key("action_url")
+        writer.string(actionURL)
+        writer.key("location_id")
+        writer.string(locationID)
+        writer.key("expires_at")
+        writer.string(expiresAt)
+        writer.key("delivered_at")
+        writer.string(deliveredAt)
+        writer.key("collapse_key")
+        writer.string(collapseKey)
+        writer.endObject()
+    }
+}

@@ -1,0 +1,302 @@
+import Logging
+import PostgresNIO
+
+/// All SQL against the inbox tables. Every value is bound; the only text spliced into a statement is
+/// ``InboxItem/columns`` and the fixed visibility predicate below.
+///
+/// Visibility is decided in one place, ``visible``: a notification is in a user's inbox when its audience is one
+/// of the principal's (own, locations, broadcast), it has not expired, and the user has not deleted it.
+public struct InboxStore: Sendable {
+    /// Publishes take this transaction-scoped advisory lock from just before their ids are drawn until commit.
+    /// Ids are therefore handed out in commit order: when id N is visible, every smaller id is already committed
+    /// or rolled back. That is what lets a client resume "after id N" with a single number (SPEC §2, §4), and
+    /// what makes NOTIFY, which PostgreSQL delivers in commit order, arrive in id order. The cost is one commit at
+    /// a time across publishers; a commit here is ~0.1 ms of fsync, and a publish to many users is one commit.
+    static let publishLockKey: Int64 = 0x4845_5241_4C44_5055
+
+    /// `n` is visible to the owner of receipt `r` (already joined) now.
+    private static let visible = "(n.expires_at IS NULL OR n.expires_at > now()) AND r.deleted_at IS NULL"
+
+    private let client: PostgresClient
+    private let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    // MARK: Reading
+
+    /// The audiences a list request reads: all of the principal's, or only the location it filters on.
+    private func audiences(_ principal: Principal, locationID: String?) -> [String] {
+        guard let locationID else { return principal.audiences }
+        return principal.locations.contains(locationID) ? [Audience.location(locationID)] : []
+    }
+
+    /// A page of the inbox, newest first.
+    ///
+    /// Each audience is read as its own index range, newest first and cut at `limit + offset`, and the few
+    /// resulting rows are merged. An `OR` over audiences would instead collect every matching row and sort them,
+    /// which for a user with a million notifications is a million-row sort per page.
+    public func list(_ principal: Principal, _ filter: InboxFilter) async throws -> [InboxItem] {
+        let audiences = audiences(principal, locationID: filter.locationID)
+        let window = filter.limit + filter.offset
+        let query: PostgresQuery = """
+            SELECT \(unescaped: InboxItem.columns)
+            FROM (
+                SELECT page.id
+                FROM unnest(\(audiences)::text[]) AS a(audience)
+                CROSS JOIN LATERAL (
+                    SELECT n.id
+                    FROM notifications n
+                    LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
+                    WHERE n.audience = a.audience AND n.id < \(filter.before ?? Int64.max)
+                      AND \(unescaped: Self.visible)
+                      AND (NOT \(filter.unreadOnly) OR (n.read_at IS NULL AND r.read_at IS NULL))
+                      AND (\(filter.type)::text IS NULL OR n.type = \(filter.type))
+                      AND (\(filter.priority)::text IS NULL OR n.priority = \(filter.priority))
+                    ORDER BY n.id DESC
+                    LIMIT \(window)
+                ) page
+                ORDER BY page.id DESC
+                LIMIT \(filter.limit) OFFSET \(filter.offset)
+            ) page
+            JOIN notifications n ON n.id = page.id
+            LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
+            ORDER BY n.id DESC
+            """
+        var items: [InboxItem] = []
+        items.reserveCapacity(filter.limit)
+        for try await row in try await client.query(query, logger: logger) {
+            items.append(try InboxItem(row: row))
+        }
+        return items
+    }
+
+    /// Unread, unexpired, undeleted notifications the principal can see.
+    public func unreadCount(_ principal: Principal) async throws -> Int {
+        let query: PostgresQuery = """
+            SELECT count(*) FROM notifications n
+            WHERE n.audience = ANY(\(principal.audiences)) AND n.read_at IS NULL
+              AND (n.expires_at IS NULL OR n.expires_at > now())
+              AND NOT EXISTS (
+                  SELECT 1 FROM notification_receipts r
+                  WHERE r.user_id = \(principal.userID) AND r.notification_id = n.id
+                    AND (r.read_at IS NOT NULL OR r.deleted_at IS NOT NULL))
+            """
+        for try await count in try await client.query(query, logger: logger).decode(Int.self) {
+            return count
+        }
+        return 0
+    }
+
+    /// The items with ids in `ids` that the principal can see, in id order.
+    public func items(_ principal: Principal, ids: [Int64]) async throws -> [InboxItem] {
+        let query: PostgresQuery = """
+            SELECT \(unescaped: InboxItem.columns)
+            FROM notifications n
+            LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
+            WHERE n.id = ANY(\(ids)) AND n.audience = ANY(\(principal.audiences)) AND \(unescaped: Self.visible)
+            ORDER BY n.id
+            """
+        var items: [InboxItem] = []
+        for try await row in try await client.query(query, logger: logger) {
+            items.append(try InboxItem(row: row))
+        }
+        return items
+    }
+
+    // MARK: Per-recipient state
+
+    /// What a state change does: to a personal row itself, or to the caller's receipt for a shared one.
+    public enum Change: Sendable {
+        case read
+        case unread
+        case delete
+
+        /// The SQL fragments of each branch: the personal statement (before its WHERE), the `read_at, deleted_at`
+        /// of a new receipt, and the SET of an existing one. Fixed text, no values.
+        var statements: (personal: String, newReceipt: String, existingReceipt: String) {
+            switch self {
+            case .read:
+                return (
+                    "UPDATE notifications SET read_at = coalesce(read_at, now())", "now(), NULL",
+                    "read_at = coalesce(receipt.read_at, now())"
+                )
+            case .unread:
+                return ("UPDATE notifications SET read_at = NULL", "NULL, NULL", "read_at = NULL")
+            case .delete:
+                return ("DELETE FROM notifications", "NULL, now()", "deleted_at = now()")
+            }
+        }
+    }
+
+    /// Applies `change` to notification `id` if the principal can see it; `false` if it cannot (404).
+    public func apply(_ change: Change, id: Int64, for principal: Principal) async throws -> Bool {
+        let statements = change.statements
+        let query: PostgresQuery = """
+            WITH target AS (
+                SELECT n.id, n.user_id IS NOT NULL AS personal
+                FROM notifications n
+                LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
+                WHERE n.id = \(id) AND n.audience = ANY(\(principal.audiences)) AND \(unescaped: Self.visible)
+            ), personal AS (
+                \(unescaped: statements.personal) WHERE id IN (SELECT id FROM target WHERE personal) RETURNING id
+            ), shared AS (
+                INSERT INTO notification_receipts AS receipt (user_id, notification_id, read_at, deleted_at)
+                SELECT \(principal.userID), id, \(unescaped: statements.newReceipt) FROM target WHERE NOT personal
+                ON CONFLICT (user_id, notification_id) DO UPDATE SET \(unescaped: statements.existingReceipt)
+                RETURNING notification_id
+            )
+            SELECT (SELECT count(*) FROM personal) + (SELECT count(*) FROM shared)
+            """
+        return try await count(query) > 0
+    }
+
+    /// Marks every visible unread notification read, optionally only those of one `type`, one location, or
+    /// below id `before`. Returns how many changed.
+    public func markAllRead(
+        _ principal: Principal, type: String?, locationID: String?, before: Int64?
+    ) async throws -> Int {
+        let personal = locationID == nil ? [Audience.user(principal.userID)] : []
+        let shared = audiences(principal, locationID: locationID).filter { !personal.contains($0) }
+        let before = before ?? Int64.max
+        let query: PostgresQuery = """
+            WITH personal AS (
+                UPDATE notifications n SET read_at = now()
+                WHERE n.audience = ANY(\(personal)) AND n.read_at IS NULL
+                  AND (n.expires_at IS NULL OR n.expires_at > now())
+                  AND n.id < \(before) AND (\(type)::text IS NULL OR n.type = \(type))
+                RETURNING n.id
+            ), shared AS (
+                INSERT INTO notification_receipts AS receipt (user_id, notification_id, read_at)
+                SELECT \(principal.userID), n.id, now()
+                FROM notifications n
+                LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
+                WHERE n.audience = ANY(\(shared)) AND \(unescaped: Self.visible) AND r.read_at IS NULL
+                  AND n.id < \(before) AND (\(type)::text IS NULL OR n.type = \(type))
+                ON CONFLICT (user_id, notification_id) DO UPDATE SET read_at = excluded.read_at
+                RETURNING notification_id
+            )
+            SELECT (SELECT count(*) FROM personal) + (SELECT count(*) FROM shared)
+            """
+        return try await count(query)
+    }
+
+    /// Deletes the principal's personal notifications and hides every shared one from them. Returns how many
+    /// visible notifications went.
+    public func clear(_ principal: Principal) async throws -> Int {
+        let query: PostgresQuery = """
+            WITH personal AS (
+                DELETE FROM notifications n WHERE n.audience = \(Audience.user(principal.userID))
+                RETURNING n.expires_at IS NULL OR n.expires_at > now() AS visible
+            ), shared AS (
+                INSERT INTO notification_receipts AS receipt (user_id, notification_id, deleted_at)
+                SELECT \(principal.userID), n.id, now()
+                FROM notifications n
+                LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
+                WHERE n.audience = ANY(\(principal.sharedAudiences)) AND \(unescaped: Self.visible)
+                ON CONFLICT (user_id, notification_id) DO UPDATE SET deleted_at = excluded.deleted_at
+                RETURNING notification_id
+            )
+            SELECT (SELECT count(*) FROM personal WHERE visible) + (SELECT count(*) FROM shared)
+            """
+        return try await count(query)
+    }
+
+    // MARK: Publishing
+
+    /// Stores `publication` once per recipient (once in all for a location or broadcast) and commits.
+    ///
+    /// With an idempotency key, the first request's ids are returned to every later one with the same key from
+    /// the same publisher, and nothing new is stored; a concurrent duplicate waits on the first one's key row and
+    /// then sees its result. With a collapse key, older notifications with that key for the same audience are
+    /// deleted in the same transaction, under the publish lock, so two racing publishes cannot both survive.
+    public func publish(_ publication: Publication) async throws -> PublishResult {
+        try await client.withTransaction(logger: logger) { connection in
+            if let key = publication.idempotencyKey {
+                let claimed = try await connection.query(
+                    """
+                    INSERT INTO publish_requests (publisher, idempotency_key, ids)
+                    VALUES (\(publication.publisher), \(key), '{}') ON CONFLICT DO NOTHING RETURNING 1
+                    """, logger: logger)
+                var fresh = false
+                for try await _ in claimed { fresh = true }
+                if !fresh {
+                    let earlier = try await connection.query(
+                        """
+                        SELECT ids FROM publish_requests
+                        WHERE publisher = \(publication.publisher) AND idempotency_key = \(key)
+                        """, logger: logger)
+                    for try await ids in earlier.decode([Int64].self) {
+                        return PublishResult(ids: ids, replayed: true, replaced: [])
+                    }
+                }
+            }
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.publishLockKey))", logger: logger)
+            var replaced: [Int64] = []
+            if let collapseKey = publication.collapseKey {
+                let deleted = try await connection.query(
+                    """
+                    DELETE FROM notifications
+                    WHERE audience = ANY(\(publication.target.audiences)) AND collapse_key = \(collapseKey)
+                    RETURNING id
+                    """, logger: logger)
+                for try await id in deleted.decode(Int64.self) { replaced.append(id) }
+            }
+            let ids = try await insert(publication, on: connection)
+            if let key = publication.idempotencyKey {
+                try await connection.query(
+                    """
+                    UPDATE publish_requests SET ids = \(ids)
+                    WHERE publisher = \(publication.publisher) AND idempotency_key = \(key)
+                    """, logger: logger)
+            }
+            return PublishResult(ids: ids, replayed: false, replaced: replaced)
+        }
+    }
+
+    private func insert(_ publication: Publication, on connection: PostgresConnection) async throws -> [Int64] {
+        let users: [String]
+        let locationID: String?
+        switch publication.target {
+        case .users(let ids): (users, locationID) = (ids, nil)
+        case .location(let id): (users, locationID) = ([], id)
+        case .broadcast: (users, locationID) = ([], nil)
+        }
+        let p = publication
+        let rows: PostgresRowSequence
+        if users.isEmpty {
+            rows = try await connection.query(
+                """
+                INSERT INTO notifications (type, priority, title, message, data, action_url, location_id, broadcast,
+                                           collapse_key, publisher, expires_at)
+                VALUES (\(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
+                        \(locationID), \(locationID == nil), \(p.collapseKey), \(p.publisher), \(p.expiresAt))
+                RETURNING id
+                """, logger: logger)
+        } else {
+            rows = try await connection.query(
+                """
+                INSERT INTO notifications (type, priority, title, message, data, action_url, user_id, collapse_key,
+                                           publisher, expires_at)
+                SELECT \(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
+                       u.user_id, \(p.collapseKey), \(p.publisher), \(p.expiresAt)
+                FROM unnest(\(users)::text[]) WITH ORDINALITY AS u(user_id, position)
+                ORDER BY u.position
+                RETURNING id
+                """, logger: logger)
+        }
+        var ids: [Int64] = []
+        ids.reserveCapacity(max(users.count, 1))
+        for try await id in rows.decode(Int64.self) { ids.append(id) }
+        return ids.sorted()
+    }
+
+    private func count(_ query: PostgresQuery) async throws -> Int {
+        for try await value in try await client.query(query, logger: logger).decode(Int.self) {
+            return value
+        }
+        return 0
+    }
+}
