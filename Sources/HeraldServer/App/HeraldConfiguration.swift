@@ -106,8 +106,8 @@ public struct HeraldConfiguration: Sendable {
             throw ConfigurationError(
                 setting: "JWT_SECRET", problem: "is required (or JWT_PUBLIC_KEY_FILE / JWT_JWKS_FILE)")
         }
-        if let secret = jwtSecret, secret.utf8.count < 16 {
-            throw ConfigurationError(setting: "JWT_SECRET", problem: "must be at least 16 bytes")
+        if let secret = jwtSecret, secret.utf8.count < 32 {
+            throw ConfigurationError(setting: "JWT_SECRET", problem: "must be at least 32 bytes (HS256 key size)")
         }
         return try await TokenVerifier.make(
             secret: jwtSecret,

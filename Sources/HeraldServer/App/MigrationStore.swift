@@ -12,6 +12,12 @@ public struct MigrationStore: Sendable {
     public struct Migration: Sendable {
         public let name: String
         public let sql: String
+
+        public init(name: String, sql: String) {
+            self.name = name
+            self.sql = sql
+        }
+
         public var checksum: String {
             SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
         }

@@ -265,6 +265,8 @@ public struct InboxStore: Sendable {
         case .broadcast: (users, locationID) = ([], nil)
         }
         let p = publication
+        // Sent as the ISO text clients see, so the stored instant is exactly the one that was validated.
+        let expiresAt = p.expiresAt.map { Timestamp.string($0) }
         let rows: PostgresRowSequence
         if users.isEmpty {
             rows = try await connection.query(
@@ -272,7 +274,7 @@ public struct InboxStore: Sendable {
                 INSERT INTO notifications (type, priority, title, message, data, action_url, location_id, broadcast,
                                            collapse_key, publisher, expires_at)
                 VALUES (\(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
-                        \(locationID), \(locationID == nil), \(p.collapseKey), \(p.publisher), \(p.expiresAt))
+                        \(locationID), \(locationID == nil), \(p.collapseKey), \(p.publisher), \(expiresAt)::timestamptz)
                 RETURNING id
                 """, logger: logger)
         } else {
@@ -281,7 +283,7 @@ public struct InboxStore: Sendable {
                 INSERT INTO notifications (type, priority, title, message, data, action_url, user_id, collapse_key,
                                            publisher, expires_at)
                 SELECT \(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
-                       u.user_id, \(p.collapseKey), \(p.publisher), \(p.expiresAt)
+                       u.user_id, \(p.collapseKey), \(p.publisher), \(expiresAt)::timestamptz
                 FROM unnest(\(users)::text[]) WITH ORDINALITY AS u(user_id, position)
                 ORDER BY u.position
                 RETURNING id

@@ -4,7 +4,7 @@ import Foundation
 /// slow and not thread-safe to share.
 public enum Timestamp {
     public static func string(_ date: Date = Date()) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
         var seconds = time_t(millis / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)

@@ -1,0 +1,118 @@
+import Foundation
+import HeraldServer
+import Testing
+
+/// Idempotency, collapse, expiry, and per-recipient state of shared notifications (SPEC §2).
+@Suite("Publish semantics")
+struct PublishSemanticsTests {
+    @Test("the same idempotency key returns the first result and stores nothing new")
+    func idempotentPublish() async throws {
+        try await TestServer.with { server in
+            let admin = try await server.adminToken()
+            let body = #"{"user_id":"ida","type":"system","title":"t","message":"m","idempotency_key":"k-1"}"#
+            let first = try await server.request(.POST, "/api/v1/notifications", token: admin, json: body)
+            let second = try await server.request(.POST, "/api/v1/notifications", token: admin, json: body)
+            #expect(first.status == .created && second.status == .created)
+            #expect(first.json?["ids"] == second.json?["ids"])
+            #expect(second.headers.first(name: "Idempotent-Replayed") == "true")
+            // The header form is the same key.
+            let header = try await server.request(
+                .POST, "/api/v1/notifications", token: admin,
+                json: #"{"user_id":"ida","type":"system","title":"t","message":"m"}"#,
+                headers: [("Idempotency-Key", "k-1")])
+            #expect(header.json?["ids"] == first.json?["ids"])
+            // Concurrent duplicates also store one notification.
+            let racing = #"{"user_id":"ida","type":"system","title":"t","message":"m","idempotency_key":"k-2"}"#
+            let results = try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await server.request(.POST, "/api/v1/notifications", token: admin, json: racing).json?[
+                            "ids"]
+                    }
+                }
+                return try await group.reduce(into: [JSONValue?]()) { $0.append($1) }
+            }
+            #expect(Set(results.map { $0?.jsonText ?? "nil" }).count == 1)
+            let ida = try await server.token("ida")
+            #expect(try await server.request(.GET, "/api/v1/notifications", token: ida).items.count == 2)
+            // Keys are per publisher: another publisher's k-1 is a new notification.
+            let other = try await server.token("svc", scope: "notifications:publish")
+            let fresh = try await server.request(.POST, "/api/v1/notifications", token: other, json: body)
+            #expect(fresh.status == .created && fresh.json?["ids"] != first.json?["ids"])
+        }
+    }
+
+    @Test("a newer notification with the same collapse key replaces the older one")
+    func collapseReplacement() async throws {
+        try await TestServer.with { server in
+            let old = try await server.publish(
+                #"{"user_id":"co","type":"booking","title":"Starts in 10","message":"m","collapse_key":"appt-7"}"#)
+            let other = try await server.publish(
+                #"{"user_id":"co","type":"booking","title":"Other","message":"m","collapse_key":"appt-8"}"#)
+            let new = try await server.publish(
+                #"{"user_id":"co","type":"booking","title":"Starts in 5","message":"m","collapse_key":"appt-7"}"#)
+            let co = try await server.token("co")
+            let listed = try await server.request(.GET, "/api/v1/notifications", token: co)
+            #expect(listed.ids == new + other)
+            #expect(listed.items.first?["title"] == .string("Starts in 5"))
+            #expect(
+                try await server.request(.PUT, "/api/v1/notifications/\(old[0])/read", token: co).status == .notFound)
+            // Another user's notification with the same key is not touched.
+            _ = try await server.publish(
+                #"{"user_id":"co2","type":"booking","title":"x","message":"m","collapse_key":"appt-7"}"#)
+            #expect(try await server.request(.GET, "/api/v1/notifications", token: co).ids == new + other)
+        }
+    }
+
+    @Test("expired notifications are never listed, counted or changed")
+    func expiryHides() async throws {
+        try await TestServer.with { server in
+            let soon = Timestamp.string(Date().addingTimeInterval(1.5))
+            let ids = try await server.publish(
+                #"{"user_id":"ex","type":"system","title":"t","message":"m","expires_at":"\#(soon)"}"#)
+            let ex = try await server.token("ex")
+            let before = try await server.request(.GET, "/api/v1/notifications", token: ex)
+            #expect(before.ids == ids)
+            #expect(before.items.first?["expires_at"]?.stringValue == soon)
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await server.request(.GET, "/api/v1/notifications", token: ex).items.isEmpty)
+            #expect(
+                try await server.request(.GET, "/api/v1/notifications/unread-count", token: ex).json?["count"]
+                    == .int(0))
+            #expect(
+                try await server.request(.PUT, "/api/v1/notifications/\(ids[0])/read", token: ex).status == .notFound)
+        }
+    }
+
+    @Test("a location notification is stored once and read per user")
+    func perUserStateOfSharedNotifications() async throws {
+        try await TestServer.with { server in
+            let ids = try await server.publish(#"{"location_id":"L5","type":"team_update","title":"t","message":"m"}"#)
+            #expect(ids.count == 1)
+            let a = try await server.token("a", locations: ["L5"])
+            let b = try await server.token("b", locations: ["L5"])
+            #expect(try await server.request(.PUT, "/api/v1/notifications/\(ids[0])/read", token: a).status == .ok)
+            let seenByA = try await server.request(.GET, "/api/v1/notifications", token: a)
+            let seenByB = try await server.request(.GET, "/api/v1/notifications", token: b)
+            #expect(seenByA.items.first?["is_read"] == .bool(true))
+            #expect(seenByA.items.first?["location_id"] == .string("L5"))
+            #expect(seenByB.items.first?["is_read"] == .bool(false))
+            #expect(
+                try await server.request(.GET, "/api/v1/notifications/unread-count", token: a).json?["count"] == .int(0)
+            )
+            #expect(
+                try await server.request(.GET, "/api/v1/notifications/unread-count", token: b).json?["count"] == .int(1)
+            )
+            // A deletes it: gone for A, still there for B.
+            #expect(try await server.request(.DELETE, "/api/v1/notifications/\(ids[0])", token: a).status == .ok)
+            #expect(try await server.request(.GET, "/api/v1/notifications", token: a).items.isEmpty)
+            #expect(try await server.request(.GET, "/api/v1/notifications", token: b).ids == ids)
+            // Unread again is per user too.
+            #expect(try await server.request(.PUT, "/api/v1/notifications/\(ids[0])/read", token: b).status == .ok)
+            #expect(try await server.request(.PUT, "/api/v1/notifications/\(ids[0])/unread", token: b).status == .ok)
+            #expect(
+                try await server.request(.GET, "/api/v1/notifications/unread-count", token: b).json?["count"] == .int(1)
+            )
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import HeraldServer
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL cluster `make test` starts. Each test gets its own database, copied from a template that the
+/// real migrations built, so tests run in parallel without seeing each other's broadcasts.
+actor TestCluster {
+    static let shared = TestCluster()
+
+    private var template: Task<String, any Error>?
+    private var counter = 0
+
+    /// The admin URL, e.g. postgres://herald@127.0.0.1:5433/postgres.
+    static var adminURL: String {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["HERALD_TEST_DATABASE_URL"] else {
+                throw TestSetupError("HERALD_TEST_DATABASE_URL is not set: run the tests with `make test`")
+            }
+            return url
+        }
+    }
+
+    static var logger: Logger {
+        var logger = Logger(label: "herald-test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// The URL of `database` on the test cluster.
+    static func url(database: String) throws -> String {
+        var components = URLComponents(string: try adminURL)!
+        components.path = "/" + database
+        return components.string!
+    }
+
+    /// Runs `body` with a client for `database`, then closes it.
+    static func withClient<T: Sendable>(
+        database: String, _ body: @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
+        let client = PostgresClient(
+            configuration: try DatabaseURL.configuration(try url(database: database), poolSize: 2),
+            backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            let result = try await body(client)
+            group.cancelAll()
+            return result
+        }
+    }
+
+    static func migrations() throws -> [MigrationStore.Migration] {
+        try MigrationStore.load(directory: packageRoot.appendingPathComponent("Migrations").path)
+    }
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A new, migrated, empty database; returns its name.
+    func makeDatabase() async throws -> String {
+        let template = try await templateName()
+        counter += 1
+        let name = "herald_t_\(getpid())_\(counter)"
+        try await Self.withClient(database: "postgres") { client in
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)"))
+        }
+        return name
+    }
+
+    /// A new database with nothing in it, not even the migrations.
+    func makeEmptyDatabase() async throws -> String {
+        counter += 1
+        let name = "herald_t_\(getpid())_\(counter)"
+        try await Self.withClient(database: "postgres") { client in
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        }
+        return name
+    }
+
+    private func templateName() async throws -> String {
+        if let template { return try await template.value }
+        let task = Task<String, any Error> {
+            let name = "herald_template_\(getpid())"
+            try await Self.withClient(database: "postgres") { client in
+                try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+            }
+            try await Self.withClient(database: name) { client in
+                try await MigrationStore(client: client, logger: Self.logger).migrate(try Self.migrations())
+            }
+            return name
+        }
+        template = task
+        return try await task.value
+    }
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
