@@ -105,6 +105,24 @@ struct InboxRouteTests {
         }
     }
 
+    @Test("read-all marks more than one batch of personal notifications")
+    func readAllAcrossBatches() async throws {
+        try await TestServer.with { server in
+            let rows = InboxStore.readAllBatch * 2 + 3
+            try await server.sql(
+                """
+                INSERT INTO notifications (type, title, message, user_id, publisher)
+                SELECT 'system', 't', 'm', 'bulk', 'seed' FROM generate_series(1, \(rows))
+                """)
+            let bulk = try await server.token("bulk")
+            let all = try await server.request(.PUT, "/api/v1/notifications/read-all", token: bulk)
+            #expect(all.json?["updated"] == .int(Int64(rows)))
+            #expect(
+                try await server.request(.GET, "/api/v1/notifications/unread-count", token: bulk).json?["count"]
+                    == .int(0))
+        }
+    }
+
     @Test("delete one, then clear all")
     func deleteAndClear() async throws {
         try await TestServer.with { server in

@@ -153,22 +153,32 @@ public struct InboxStore: Sendable {
         return try await count(query) > 0
     }
 
+    /// Rows read-all marks per statement for personal notifications.
+    public static let readAllBatch = 5000
+
     /// Marks every visible unread notification read, optionally only those of one `type`, one location, or
     /// below id `before`. Returns how many changed.
+    ///
+    /// Personal rows go in batches of ``readAllBatch`` taken in id order from the unread index. One statement for a
+    /// whole inbox would lock every row at once, and PostgreSQL, estimating `audience = X AND read_at IS NULL` from
+    /// whole-table statistics, plans it as a sequential scan for a user with a large share of the table; the
+    /// `LIMIT` keeps each batch on the index.
     public func markAllRead(
         _ principal: Principal, type: String?, locationID: String?, before: Int64?
     ) async throws -> Int {
-        let personal = locationID == nil ? [Audience.user(principal.userID)] : []
-        let shared = audiences(principal, locationID: locationID).filter { !personal.contains($0) }
         let before = before ?? Int64.max
+        var updated = 0
+        if locationID == nil {
+            while true {
+                let batch = try await count(
+                    Self.personalReadAllBatch(audience: Audience.user(principal.userID), type: type, before: before))
+                updated += batch
+                if batch < Self.readAllBatch { break }
+            }
+        }
+        let shared = audiences(principal, locationID: locationID).filter { $0 != Audience.user(principal.userID) }
         let query: PostgresQuery = """
-            WITH personal AS (
-                UPDATE notifications n SET read_at = now()
-                WHERE n.audience = ANY(\(personal)) AND n.read_at IS NULL
-                  AND (n.expires_at IS NULL OR n.expires_at > now())
-                  AND n.id < \(before) AND (\(type)::text IS NULL OR n.type = \(type))
-                RETURNING n.id
-            ), shared AS (
+            WITH shared AS (
                 INSERT INTO notification_receipts AS receipt (user_id, notification_id, read_at)
                 SELECT \(principal.userID), n.id, now()
                 FROM notifications n
@@ -178,9 +188,27 @@ public struct InboxStore: Sendable {
                 ON CONFLICT (user_id, notification_id) DO UPDATE SET read_at = excluded.read_at
                 RETURNING notification_id
             )
-            SELECT (SELECT count(*) FROM personal) + (SELECT count(*) FROM shared)
+            SELECT count(*) FROM shared
             """
-        return try await count(query)
+        return updated + (try await count(query))
+    }
+
+    /// One batch of personal read-all: the oldest ``readAllBatch`` unread rows that match, marked read.
+    public static func personalReadAllBatch(audience: String, type: String?, before: Int64) -> PostgresQuery {
+        """
+        WITH batch AS (
+            SELECT n.id FROM notifications n
+            WHERE n.audience = \(audience) AND n.read_at IS NULL AND (n.expires_at IS NULL OR n.expires_at > now())
+              AND n.id < \(before) AND (\(type)::text IS NULL OR n.type = \(type))
+            ORDER BY n.id
+            LIMIT \(readAllBatch)
+        ), marked AS (
+            UPDATE notifications SET read_at = now()
+            WHERE id IN (SELECT id FROM batch) AND read_at IS NULL
+            RETURNING 1
+        )
+        SELECT count(*) FROM marked
+        """
     }
 
     /// Deletes the principal's personal notifications and hides every shared one from them. Returns how many
