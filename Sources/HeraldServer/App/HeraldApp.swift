@@ -8,18 +8,22 @@ public final class HeraldApp: Sendable {
     public let configuration: HeraldConfiguration
     public let postgres: PostgresClient
     let application: Application
+    let registry: SocketRegistry
     private let postgresTask: Task<Void, Never>
+    private let listenerTask: Task<Void, Never>
     /// The port actually bound (differs from the configured one when that is 0).
     public let port: Int
 
     private init(
         configuration: HeraldConfiguration, postgres: PostgresClient, application: Application,
-        postgresTask: Task<Void, Never>, port: Int
+        registry: SocketRegistry, postgresTask: Task<Void, Never>, listenerTask: Task<Void, Never>, port: Int
     ) {
         self.configuration = configuration
         self.postgres = postgres
         self.application = application
+        self.registry = registry
         self.postgresTask = postgresTask
+        self.listenerTask = listenerTask
         self.port = port
     }
 
@@ -43,16 +47,47 @@ public final class HeraldApp: Sendable {
         application.middleware.use(HeraldErrorMiddleware())
 
         let membership = MembershipStore(client: postgres, logger: logger)
-        let inbox = InboxController(
-            store: InboxStore(client: postgres, logger: logger),
-            parser: PublicationParser(notificationTypes: configuration.notificationTypes),
-            policy: PublishPolicy(membership: membership))
+        let inboxStore = InboxStore(client: postgres, logger: logger)
+        let fanout = FanoutStore(client: postgres, logger: logger)
+        let parser = PublicationParser(notificationTypes: configuration.notificationTypes)
+        let policy = PublishPolicy(membership: membership)
+        let loops = Array(application.eventLoopGroup.makeIterator())
+        let registry = SocketRegistry(
+            eventLoops: loops, inbox: inboxStore,
+            limiter: ConnectionLimiter(
+                limit: configuration.maxConnectionsPerUser, policy: configuration.limitPolicy))
+        let dispatcher = FanoutDispatcher(
+            registry: registry, store: fanout, instanceID: configuration.instanceID, logger: logger)
+        let listener = NotifyListener(
+            configuration: try DatabaseURL.connectionConfiguration(databaseURL), dispatcher: dispatcher,
+            logger: logger)
+        let listenerTask = Task { await listener.run() }
+
         let api = application.grouped("api", "v1")
-        inbox.register(on: api.grouped(BearerAuthenticator(verifier: verifier, membership: membership)))
+        let authenticated = api.grouped(BearerAuthenticator(verifier: verifier, membership: membership))
+        InboxController(
+            store: inboxStore, parser: parser, policy: policy,
+            notifier: InboxNotifier(inbox: inboxStore, fanout: fanout, logger: logger)
+        ).register(on: authenticated)
+        EventsController(
+            parser: parser, policy: policy, registry: registry, fanout: fanout, instanceID: configuration.instanceID
+        ).register(on: authenticated)
+        RealtimeController(
+            verifier: verifier, membership: membership,
+            services: RealtimeServices(
+                inbox: inboxStore, verifier: verifier, heartbeatInterval: configuration.heartbeatInterval,
+                resumeMax: configuration.resumeMax, logger: logger),
+            registry: registry, listener: listener, fanout: fanout, instanceID: configuration.instanceID,
+            startedAt: Date(), maxMessageBytes: configuration.maxMessageBytes,
+            sendBufferBytes: configuration.sendBufferBytes
+        ).register(on: api)
+        HealthController(fanout: fanout, listener: listener).register(on: api)
+        registry.startHeartbeats(interval: configuration.heartbeatInterval)
 
         do {
             try await application.server.start(address: .hostname(configuration.host, port: configuration.port))
         } catch {
+            listenerTask.cancel()
             postgresTask.cancel()
             try? await application.asyncShutdown()
             throw error
@@ -60,14 +95,18 @@ public final class HeraldApp: Sendable {
         let port = application.http.server.shared.localAddress?.port ?? configuration.port
         logger.info("herald listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
         return HeraldApp(
-            configuration: configuration, postgres: postgres, application: application, postgresTask: postgresTask,
-            port: port)
+            configuration: configuration, postgres: postgres, application: application, registry: registry,
+            postgresTask: postgresTask, listenerTask: listenerTask, port: port)
     }
 
-    /// Stops serving and closes the database pool.
-    public func shutdown() async {
+    /// Drains (SPEC §5): stops admitting sockets, closes every socket with 1001 and waits for them to go (at most
+    /// `timeout`), then stops the HTTP server, the listener and the database pool.
+    public func shutdown(timeout: Duration = .seconds(10)) async {
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        await registry.drain(timeout: .nanoseconds(nanoseconds), on: application.eventLoopGroup.any())
         await application.server.shutdown()
         try? await application.asyncShutdown()
+        listenerTask.cancel()
         postgresTask.cancel()
     }
 }

@@ -18,6 +18,14 @@ public enum HeraldError: Error, Sendable, Equatable {
     case tooManyRequests(String)
     /// PostgreSQL is unreachable: fail fast so publishers retry, never hang.
     case unavailable(String)
+    /// A newer session of the same user took this socket's place (`evict_oldest`).
+    case replaced(String)
+    /// This instance is draining or the peer stopped answering: reconnect, elsewhere if need be.
+    case goingAway(String)
+    /// Floods, a send buffer past its bound, and other abuse of the socket.
+    case policyViolation(String)
+    /// A text message that is not UTF-8.
+    case invalidPayload(String)
 
     public var status: HTTPResponseStatus {
         switch self {
@@ -28,7 +36,10 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .badRequest: return .badRequest
         case .payloadTooLarge: return .payloadTooLarge
         case .tooManyRequests: return .tooManyRequests
-        case .unavailable: return .serviceUnavailable
+        case .unavailable, .goingAway: return .serviceUnavailable
+        case .replaced: return .conflict
+        case .policyViolation: return .tooManyRequests
+        case .invalidPayload: return .badRequest
         }
     }
 
@@ -40,8 +51,24 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .tooManyRequests: return .init(codeNumber: 4429)
         case .payloadTooLarge: return .messageTooLarge
         case .unavailable: return .unexpectedServerError
-        case .notFound, .validation, .badRequest: return .policyViolation
+        case .notFound, .validation, .badRequest, .policyViolation: return .policyViolation
+        case .replaced: return .init(codeNumber: 4409)
+        case .goingAway: return .goingAway
+        case .invalidPayload: return .dataInconsistentWithMessage
         }
+    }
+
+    /// The text of a close frame's reason: short, since control frames carry at most 123 bytes of it.
+    public var closeReason: String {
+        var writer = JSONWriter()
+        writeDetail(to: &writer)
+        let text: String
+        if case .validation = self {
+            text = "invalid input"
+        } else {
+            text = JSONValue.parse(writer.bytes)?.stringValue ?? code
+        }
+        return String(text.utf8.prefix(120)) ?? code
     }
 
     /// A short machine-readable code, used in WebSocket `error` frames.
@@ -55,6 +82,10 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .payloadTooLarge: return "too_large"
         case .tooManyRequests: return "rate_limited"
         case .unavailable: return "unavailable"
+        case .replaced: return "replaced"
+        case .goingAway: return "going_away"
+        case .policyViolation: return "policy_violation"
+        case .invalidPayload: return "invalid_payload"
         }
     }
 
@@ -62,7 +93,8 @@ public enum HeraldError: Error, Sendable, Equatable {
     public func writeDetail(to writer: inout JSONWriter) {
         switch self {
         case .unauthorized(let text), .forbidden(let text), .notFound(let text), .badRequest(let text),
-            .payloadTooLarge(let text), .tooManyRequests(let text), .unavailable(let text):
+            .payloadTooLarge(let text), .tooManyRequests(let text), .unavailable(let text), .replaced(let text),
+            .goingAway(let text), .policyViolation(let text), .invalidPayload(let text):
             writer.string(text)
         case .validation(let issues):
             writer.beginArray()

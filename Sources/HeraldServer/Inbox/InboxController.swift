@@ -9,11 +9,13 @@ public struct InboxController: Sendable {
     private let store: InboxStore
     private let parser: PublicationParser
     private let policy: PublishPolicy
+    private let notifier: InboxNotifier
 
-    public init(store: InboxStore, parser: PublicationParser, policy: PublishPolicy) {
+    public init(store: InboxStore, parser: PublicationParser, policy: PublishPolicy, notifier: InboxNotifier) {
         self.store = store
         self.parser = parser
         self.policy = policy
+        self.notifier = notifier
     }
 
     public func register(on routes: any RoutesBuilder) {
@@ -65,6 +67,7 @@ public struct InboxController: Sendable {
         guard issues.isEmpty else { throw HeraldError.validation(issues) }
         let updated = try await store.markAllRead(
             principal, type: type, locationID: locationID, before: before.map(Int64.init))
+        if updated > 0 { await notifier.changed(principal, .readAll, ids: []) }
         return Self.json(.ok) { writer in
             writer.key("message")
             writer.string("All notifications marked as read")
@@ -85,6 +88,13 @@ public struct InboxController: Sendable {
         guard id > 0, try await store.apply(change, id: id, for: principal) else {
             throw HeraldError.notFound("Notification not found")
         }
+        let reason: InboxChange.Reason
+        switch change {
+        case .read: reason = .read
+        case .unread: reason = .unread
+        case .delete: reason = .deleted
+        }
+        await notifier.changed(principal, reason, ids: [id])
         return Self.json(.ok) { writer in
             writer.key("message")
             writer.string(message)
@@ -92,7 +102,9 @@ public struct InboxController: Sendable {
     }
 
     func clear(_ request: Request) async throws -> Response {
-        let deleted = try await store.clear(try request.principal)
+        let principal = try request.principal
+        let deleted = try await store.clear(principal)
+        if deleted > 0 { await notifier.changed(principal, .cleared, ids: []) }
         return Self.json(.ok) { writer in
             writer.key("message")
             writer.string("All notifications cleared")

@@ -90,20 +90,38 @@ public struct InboxStore: Sendable {
         return 0
     }
 
-    /// The items with ids in `ids` that the principal can see, in id order.
-    public func items(_ principal: Principal, ids: [Int64]) async throws -> [InboxItem] {
+    /// What a resuming socket missed: up to `limit` visible notifications with ids above `since`, in id order.
+    public func replay(_ principal: Principal, after since: Int64, limit: Int) async throws -> [InboxItem] {
         let query: PostgresQuery = """
             SELECT \(unescaped: InboxItem.columns)
             FROM notifications n
             LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
-            WHERE n.id = ANY(\(ids)) AND n.audience = ANY(\(principal.audiences)) AND \(unescaped: Self.visible)
+            WHERE n.id > \(since) AND n.audience = ANY(\(principal.audiences)) AND \(unescaped: Self.visible)
             ORDER BY n.id
+            LIMIT \(limit)
             """
         var items: [InboxItem] = []
         for try await row in try await client.query(query, logger: logger) {
             items.append(try InboxItem(row: row))
         }
         return items
+    }
+
+    /// Records `delivered_at` for the acknowledged ids the principal can see (SPEC §4 `ack`).
+    public func markDelivered(_ principal: Principal, ids: [Int64]) async throws {
+        let query: PostgresQuery = """
+            WITH target AS (
+                SELECT n.id, n.user_id IS NOT NULL AS personal FROM notifications n
+                WHERE n.id = ANY(\(ids)) AND n.audience = ANY(\(principal.audiences))
+            ), personal AS (
+                UPDATE notifications SET delivered_at = coalesce(delivered_at, now())
+                WHERE id IN (SELECT id FROM target WHERE personal) RETURNING id
+            )
+            INSERT INTO notification_receipts AS receipt (user_id, notification_id, delivered_at)
+            SELECT \(principal.userID), id, now() FROM target WHERE NOT personal
+            ON CONFLICT (user_id, notification_id) DO UPDATE SET delivered_at = coalesce(receipt.delivered_at, now())
+            """
+        try await client.query(query, logger: logger)
     }
 
     // MARK: Per-recipient state
@@ -272,7 +290,13 @@ public struct InboxStore: Sendable {
                     """, logger: logger)
                 for try await id in deleted.decode(Int64.self) { replaced.append(id) }
             }
-            let ids = try await insert(publication, on: connection)
+            let notifications = try await insert(publication, replacedOthers: !replaced.isEmpty, on: connection)
+            let ids = notifications.map(\.id)
+            // NOTIFY inside the transaction: PostgreSQL delivers it at commit, in commit order, to every instance.
+            for payload in FanoutMessage.payloads(for: notifications) {
+                try await connection.query(
+                    "SELECT pg_notify(\(FanoutMessage.channel), \(payload))", logger: logger)
+            }
             if let key = publication.idempotencyKey {
                 try await connection.query(
                     """
@@ -284,7 +308,10 @@ public struct InboxStore: Sendable {
         }
     }
 
-    private func insert(_ publication: Publication, on connection: PostgresConnection) async throws -> [Int64] {
+    /// Inserts the rows and returns them as they go to sockets, in id order.
+    private func insert(
+        _ publication: Publication, replacedOthers: Bool, on connection: PostgresConnection
+    ) async throws -> [LiveNotification] {
         let users: [String]
         let locationID: String?
         switch publication.target {
@@ -295,32 +322,55 @@ public struct InboxStore: Sendable {
         let p = publication
         // Sent as the ISO text clients see, so the stored instant is exactly the one that was validated.
         let expiresAt = p.expiresAt.map { Timestamp.string($0) }
-        let rows: PostgresRowSequence
+        let insert: PostgresQuery
         if users.isEmpty {
-            rows = try await connection.query(
+            insert = """
+                WITH n AS (
+                    INSERT INTO notifications (type, priority, title, message, data, action_url, location_id,
+                                               broadcast, collapse_key, publisher, expires_at)
+                    VALUES (\(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
+                            \(locationID), \(locationID == nil), \(p.collapseKey), \(p.publisher),
+                            \(expiresAt)::timestamptz)
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.liveColumns) FROM n LEFT JOIN notification_receipts r ON false ORDER BY n.id
                 """
-                INSERT INTO notifications (type, priority, title, message, data, action_url, location_id, broadcast,
-                                           collapse_key, publisher, expires_at)
-                VALUES (\(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
-                        \(locationID), \(locationID == nil), \(p.collapseKey), \(p.publisher), \(expiresAt)::timestamptz)
-                RETURNING id
-                """, logger: logger)
         } else {
-            rows = try await connection.query(
+            insert = """
+                WITH n AS (
+                    INSERT INTO notifications (type, priority, title, message, data, action_url, user_id,
+                                               collapse_key, publisher, expires_at)
+                    SELECT \(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
+                           u.user_id, \(p.collapseKey), \(p.publisher), \(expiresAt)::timestamptz
+                    FROM unnest(\(users)::text[]) WITH ORDINALITY AS u(user_id, position)
+                    ORDER BY u.position
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.liveColumns) FROM n LEFT JOIN notification_receipts r ON false ORDER BY n.id
                 """
-                INSERT INTO notifications (type, priority, title, message, data, action_url, user_id, collapse_key,
-                                           publisher, expires_at)
-                SELECT \(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
-                       u.user_id, \(p.collapseKey), \(p.publisher), \(expiresAt)::timestamptz
-                FROM unnest(\(users)::text[]) WITH ORDINALITY AS u(user_id, position)
-                ORDER BY u.position
-                RETURNING id
-                """, logger: logger)
         }
-        var ids: [Int64] = []
-        ids.reserveCapacity(max(users.count, 1))
-        for try await id in rows.decode(Int64.self) { ids.append(id) }
-        return ids.sorted()
+        var notifications: [LiveNotification] = []
+        notifications.reserveCapacity(max(users.count, 1))
+        for try await row in try await connection.query(insert, logger: logger) {
+            notifications.append(try Self.liveNotification(row, replacedOthers: replacedOthers))
+        }
+        return notifications
+    }
+
+    /// ``InboxItem/columns`` plus the routing columns of a ``LiveNotification``.
+    static let liveColumns =
+        InboxItem.columns + ", n.audience, (extract(epoch FROM n.expires_at) * 1000)::bigint"
+
+    /// Reads a row selected with ``liveColumns``.
+    static func liveNotification(_ row: PostgresRow, replacedOthers: Bool) throws -> LiveNotification {
+        let item = try InboxItem(row: row)
+        let columns = row.makeRandomAccess()
+        var writer = JSONWriter(reservingCapacity: 512)
+        item.write(to: &writer)
+        return LiveNotification(
+            id: item.id, audience: try columns[13].decode(String.self),
+            type: item.type, expiresAtMillis: try columns[14].decode(Int64?.self), itemJSON: writer.string,
+            replacedOthers: replacedOthers)
     }
 
     private func count(_ query: PostgresQuery) async throws -> Int {

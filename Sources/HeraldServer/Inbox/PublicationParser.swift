@@ -86,7 +86,7 @@ public struct PublicationParser: Sendable {
     }
 
     /// Exactly one of `user_id`, `user_ids`, `location_id`, `broadcast: true`.
-    private func parseTarget(_ fields: [String: JSONValue], _ issues: inout [ValidationIssue]) -> Publication.Target? {
+    func parseTarget(_ fields: [String: JSONValue], _ issues: inout [ValidationIssue]) -> Publication.Target? {
         var targets: [Publication.Target] = []
         let before = issues.count
         if let value = fields["user_id"], !value.isNull {

@@ -15,6 +15,11 @@ public enum Timestamp {
             Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
     }
 
+    /// Wall-clock milliseconds since 1970, to compare with `expires_at`.
+    public static func millisecondsNow() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+
     /// Parses the ISO 8601 forms clients send for `expires_at` (with or without fractions, `Z` or an offset).
     public static func parse(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()

@@ -1,0 +1,134 @@
+/// What travels on the `herald` NOTIFY channel between instances (SPEC §5).
+///
+/// The format is line-based so a receiver routes on a small JSON header and forwards the item JSON untouched:
+/// - `n`, then per notification a header line `{"id","aud","t","exp","rep"}` and an item line;
+/// - `r`, then one line of comma-separated ids: notifications too large for a payload, fetched by id;
+/// - `i`, then `{"u","r","ids","c"}`: an inbox change;
+/// - `e`, then `{"aud","t","o"}` and a data line: an ephemeral event.
+public enum FanoutMessage: Sendable, Equatable {
+    case notifications([LiveNotification])
+    case notificationIDs([Int64])
+    case inbox(InboxChange)
+    case event(EphemeralEvent)
+
+    public static let channel = "herald"
+    /// PostgreSQL refuses payloads of 8000 bytes or more.
+    public static let payloadLimit = 7900
+
+    /// Payloads for `notifications`, split so each fits; notifications too large even alone go by id.
+    public static func payloads(for notifications: [LiveNotification]) -> [String] {
+        var payloads: [String] = []
+        var current = "n"
+        var byID: [Int64] = []
+        for notification in notifications {
+            let entry = "\n" + header(notification) + "\n" + notification.itemJSON
+            if entry.utf8.count + 1 > payloadLimit {
+                byID.append(notification.id)
+                continue
+            }
+            if current.utf8.count + entry.utf8.count > payloadLimit {
+                payloads.append(current)
+                current = "n"
+            }
+            current += entry
+        }
+        if current != "n" { payloads.append(current) }
+        for chunk in stride(from: 0, to: byID.count, by: 300) {
+            payloads.append("r\n" + byID[chunk..<min(chunk + 300, byID.count)].map(String.init).joined(separator: ","))
+        }
+        return payloads
+    }
+
+    public var payload: String {
+        switch self {
+        case .notifications(let notifications): return Self.payloads(for: notifications).first ?? "n"
+        case .notificationIDs(let ids): return "r\n" + ids.map(String.init).joined(separator: ",")
+        case .inbox(let change):
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.key("u")
+            writer.string(change.userID)
+            writer.key("r")
+            writer.string(change.reason.rawValue)
+            writer.key("ids")
+            writer.ints(change.ids)
+            writer.key("c")
+            writer.int(change.unreadCount)
+            writer.endObject()
+            return "i\n" + writer.string
+        case .event(let event):
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.key("aud")
+            writer.strings(event.audiences)
+            writer.key("t")
+            writer.string(event.eventType)
+            writer.key("o")
+            writer.string(event.origin)
+            writer.endObject()
+            return "e\n" + writer.string + "\n" + event.dataJSON
+        }
+    }
+
+    private static func header(_ notification: LiveNotification) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("id")
+        writer.int(notification.id)
+        writer.key("aud")
+        writer.string(notification.audience)
+        writer.key("t")
+        writer.string(notification.type)
+        writer.key("exp")
+        if let expires = notification.expiresAtMillis { writer.int(expires) } else { writer.null() }
+        writer.key("rep")
+        writer.bool(notification.replacedOthers)
+        writer.endObject()
+        return writer.string
+    }
+
+    /// Parses a payload; `nil` for anything malformed (a foreign NOTIFY on the channel is ignored, not fatal).
+    public init?(payload: String) {
+        let lines = payload.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let kind = lines.first else { return nil }
+        switch kind {
+        case "n":
+            var notifications: [LiveNotification] = []
+            var index = 1
+            while index + 1 < lines.count {
+                guard let header = JSONValue.parse(Array(lines[index].utf8)), let id = header["id"]?.int64Value,
+                    let audience = header["aud"]?.stringValue, let type = header["t"]?.stringValue
+                else { return nil }
+                notifications.append(
+                    LiveNotification(
+                        id: id, audience: audience, type: type, expiresAtMillis: header["exp"]?.int64Value,
+                        itemJSON: lines[index + 1], replacedOthers: header["rep"] == .bool(true)))
+                index += 2
+            }
+            self = .notifications(notifications)
+        case "r":
+            guard lines.count == 2 else { return nil }
+            let ids = lines[1].split(separator: ",").compactMap { Int64($0) }
+            self = .notificationIDs(ids)
+        case "i":
+            guard lines.count == 2, let header = JSONValue.parse(Array(lines[1].utf8)),
+                let user = header["u"]?.stringValue,
+                let reason = header["r"]?.stringValue.flatMap(InboxChange.Reason.init),
+                case .array(let ids)? = header["ids"], let count = header["c"]?.int64Value
+            else { return nil }
+            self = .inbox(
+                InboxChange(userID: user, reason: reason, ids: ids.compactMap(\.int64Value), unreadCount: Int(count)))
+        case "e":
+            guard lines.count == 3, let header = JSONValue.parse(Array(lines[1].utf8)),
+                case .array(let audiences)? = header["aud"], let type = header["t"]?.stringValue,
+                let origin = header["o"]?.stringValue
+            else { return nil }
+            self = .event(
+                EphemeralEvent(
+                    audiences: audiences.compactMap(\.stringValue), eventType: type, dataJSON: lines[2], origin: origin)
+            )
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/// A committed notification on its way to sockets: where it goes, when it stops being deliverable, and its inbox
+/// item as JSON text (for a fresh notification the item is the same for every recipient).
+public struct LiveNotification: Sendable, Equatable {
+    public var id: Int64
+    public var audience: String
+    public var type: String
+    /// `expires_at` in milliseconds since 1970, if it expires.
+    public var expiresAtMillis: Int64?
+    public var itemJSON: String
+    /// Whether publishing it replaced older notifications (collapse), which changes counts by more than one.
+    public var replacedOthers: Bool
+
+    public init(
+        id: Int64, audience: String, type: String, expiresAtMillis: Int64?, itemJSON: String, replacedOthers: Bool
+    ) {
+        self.id = id
+        self.audience = audience
+        self.type = type
+        self.expiresAtMillis = expiresAtMillis
+        self.itemJSON = itemJSON
+        self.replacedOthers = replacedOthers
+    }
+}

@@ -1,0 +1,64 @@
+import Vapor
+
+/// `POST /api/v1/events`: an ephemeral event, not stored, for the sockets online now (SPEC §3). It is delivered
+/// here directly, so `delivered` can count this instance's sockets, and NOTIFYed to the other instances.
+struct EventsController: Sendable {
+    /// NOTIFY carries the event whole, so its data must fit in a payload.
+    static let maxDataBytes = 7000
+
+    let parser: PublicationParser
+    let policy: PublishPolicy
+    let registry: SocketRegistry
+    let fanout: FanoutStore
+    let instanceID: String
+
+    func register(on api: any RoutesBuilder) {
+        api.on(.POST, "events", body: .collect(maxSize: "64kb"), use: publish)
+    }
+
+    func publish(_ request: Request) async throws -> Response {
+        let principal = try request.principal
+        guard let buffer = request.body.data, buffer.readableBytes > 0 else {
+            throw HeraldError.validation([.init([.name("body")], "Field required", type: "missing")])
+        }
+        guard let body = JSONValue.parse(buffer.readableBytesView) else {
+            throw HeraldError.validation([.init([.name("body")], "JSON decode error", type: "json_invalid")])
+        }
+        guard let fields = body.objectValue else {
+            throw HeraldError.validation([
+                .init([.name("body")], "Input should be a valid dictionary", type: "dict_type")
+            ])
+        }
+        var issues: [ValidationIssue] = []
+        let target = parser.parseTarget(fields, &issues)
+        let eventType = fields["event_type"]?.stringValue
+        if eventType == nil || eventType!.isEmpty || eventType!.count > 64 {
+            issues.append(.body("event_type", "event_type must be a string of 1 to 64 characters", type: "string_type"))
+        }
+        var dataJSON = "{}"
+        if let data = fields["data"], !data.isNull {
+            if case .object = data {
+                dataJSON = data.jsonText
+                if dataJSON.utf8.count > Self.maxDataBytes {
+                    issues.append(
+                        .body("data", "data must be at most \(Self.maxDataBytes) bytes of JSON", type: "value_error"))
+                }
+            } else {
+                issues.append(.body("data", "Input should be a valid dictionary", type: "dict_type"))
+            }
+        }
+        guard issues.isEmpty, let target, let eventType else { throw HeraldError.validation(issues) }
+        try await policy.authorize(principal, to: target)
+        let event = EphemeralEvent(
+            audiences: target.audiences, eventType: eventType, dataJSON: dataJSON, origin: instanceID)
+        let delivered = try await registry.deliver(event, on: request.eventLoop).get()
+        try await fanout.notify(.event(event))
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("delivered")
+        writer.int(delivered)
+        writer.endObject()
+        return Response(
+            status: .accepted, headers: ["content-type": "application/json"], body: .init(buffer: writer.buffer))
+    }
+}

@@ -1,0 +1,201 @@
+import NIOCore
+
+/// The sockets of one event loop, indexed by user and by location. Only its own loop touches it, so a publish
+/// crosses each loop once (``SocketRegistry``) and then reaches every socket here with plain calls.
+///
+/// It also caches each user's unread count, so a location or broadcast notification, which changes the count of
+/// every member by one, can push `inbox` frames without one query per recipient. REST changes send the
+/// authoritative count (``InboxChange``), which overwrites the cache.
+final class LoopRegistry {
+    let eventLoop: any EventLoop
+    let index: Int
+    private let stride: Int
+    private var nextID: UInt64 = 0
+    private var sessions: [UInt64: SessionHandler] = [:]
+    private var byUser: [String: [UInt64: SessionHandler]] = [:]
+    private var byLocation: [String: [UInt64: SessionHandler]] = [:]
+    private var unreadCounts: [String: Int] = [:]
+    private var countsLoading: Set<String> = []
+    private let inbox: InboxStore
+    private var heartbeat: RepeatedTask?
+
+    init(eventLoop: any EventLoop, index: Int, stride: Int, inbox: InboxStore) {
+        self.eventLoop = eventLoop
+        self.index = index
+        self.stride = stride
+        self.inbox = inbox
+    }
+
+    /// Ids unique across the instance: each shard counts in its own residue class.
+    func nextSessionID() -> UInt64 {
+        nextID += 1
+        return nextID * UInt64(stride) + UInt64(index)
+    }
+
+    var connectionCount: Int { sessions.count }
+
+    // MARK: Membership
+
+    func add(_ session: SessionHandler) {
+        sessions[session.id] = session
+        byUser[session.principal.userID, default: [:]][session.id] = session
+        for location in session.principal.locations { byLocation[location, default: [:]][session.id] = session }
+        loadCount(for: session.principal)
+    }
+
+    func remove(_ session: SessionHandler) {
+        guard sessions.removeValue(forKey: session.id) != nil else { return }
+        let user = session.principal.userID
+        byUser[user]?.removeValue(forKey: session.id)
+        if byUser[user]?.isEmpty == true {
+            byUser[user] = nil
+            unreadCounts[user] = nil
+        }
+        unindex(session, locations: session.principal.locations)
+    }
+
+    /// After a token refresh changed the session's locations.
+    func relocate(_ session: SessionHandler, from old: [String]) {
+        unindex(session, locations: old)
+        for location in session.principal.locations { byLocation[location, default: [:]][session.id] = session }
+    }
+
+    private func unindex(_ session: SessionHandler, locations: [String]) {
+        for location in locations {
+            byLocation[location]?.removeValue(forKey: session.id)
+            if byLocation[location]?.isEmpty == true { byLocation[location] = nil }
+        }
+    }
+
+    func session(_ id: UInt64) -> SessionHandler? { sessions[id] }
+
+    // MARK: Delivery
+
+    /// Delivers committed notifications, in id order, to the sockets here that may see them.
+    func deliver(_ batch: [(LiveNotification, ByteBuffer)]) {
+        let wallMillis = Timestamp.millisecondsNow()
+        for (notification, frame) in batch {
+            if let expires = notification.expiresAtMillis, expires <= wallMillis { continue }
+            let recipients = sessions(for: notification.audience)
+            var users = Set<String>()
+            for session in recipients.values {
+                session.deliver(id: notification.id, frame: frame)
+                users.insert(session.principal.userID)
+            }
+            for user in users { created(user, notification) }
+        }
+    }
+
+    private func sessions(for audience: String) -> [UInt64: SessionHandler] {
+        if audience == Audience.broadcast { return sessions }
+        if audience.hasPrefix("u:") { return byUser[String(audience.dropFirst(2))] ?? [:] }
+        if audience.hasPrefix("l:") { return byLocation[String(audience.dropFirst(2))] ?? [:] }
+        return [:]
+    }
+
+    /// A new notification is one more unread for `user`, unless it replaced others (collapse): then recount.
+    private func created(_ user: String, _ notification: LiveNotification) {
+        guard !notification.replacedOthers, let count = unreadCounts[user] else {
+            if let any = byUser[user]?.values.first {
+                loadCount(for: any.principal, reason: .created, ids: [notification.id])
+            }
+            return
+        }
+        unreadCounts[user] = count + 1
+        push(user, ServerFrame.inbox(unreadCount: count + 1, reason: .created, ids: [notification.id]))
+    }
+
+    /// An inbox change made through REST, with its authoritative count.
+    func deliver(_ change: InboxChange) {
+        guard byUser[change.userID] != nil else { return }
+        unreadCounts[change.userID] = change.unreadCount
+        push(change.userID, ServerFrame.inbox(unreadCount: change.unreadCount, reason: change.reason, ids: change.ids))
+    }
+
+    /// Delivers an ephemeral event; returns how many sockets took it.
+    func deliver(_ event: EphemeralEvent, frame: ByteBuffer) -> Int {
+        var delivered = Set<UInt64>()
+        for audience in event.audiences {
+            for session in sessions(for: audience).values
+            where !delivered.contains(session.id) && session.accepts(eventType: event.eventType) {
+                session.write(frame)
+                delivered.insert(session.id)
+            }
+        }
+        return delivered.count
+    }
+
+    private func push(_ user: String, _ frame: ByteBuffer) {
+        for session in (byUser[user] ?? [:]).values { session.write(frame) }
+    }
+
+    /// Fetches a user's unread count into the cache, then optionally pushes it as an `inbox` frame.
+    private func loadCount(for principal: Principal, reason: InboxChange.Reason? = nil, ids: [Int64] = []) {
+        let user = principal.userID
+        guard unreadCounts[user] == nil || reason != nil, !countsLoading.contains(user) else { return }
+        countsLoading.insert(user)
+        let inbox = inbox
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let loop = eventLoop
+        Task {
+            let count = try? await inbox.unreadCount(principal)
+            loop.execute {
+                let registry = bound.value
+                registry.countsLoading.remove(user)
+                guard let count, registry.byUser[user] != nil else { return }
+                registry.unreadCounts[user] = count
+                if let reason { registry.push(user, ServerFrame.inbox(unreadCount: count, reason: reason, ids: ids)) }
+            }
+        }
+    }
+
+    /// Forgets cached counts (after a listener gap they may be stale) and reloads them.
+    func refreshCounts() {
+        unreadCounts.removeAll()
+        for sessions in byUser.values { if let any = sessions.values.first { loadCount(for: any.principal) } }
+    }
+
+    /// Tells every socket here to refetch over REST.
+    func resetAll(_ detail: String) {
+        let frame = ServerFrame.reset(detail)
+        for session in sessions.values { session.write(frame) }
+    }
+
+    // MARK: Heartbeat and shutdown
+
+    /// Pings every socket each interval, and closes those that sent nothing, not even a pong, for two.
+    func startHeartbeat(interval: Double) {
+        let amount = TimeAmount.nanoseconds(Int64(interval * 1e9))
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        heartbeat = eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) { _ in
+            bound.value.sweep(timeout: amount * 2)
+        }
+    }
+
+    func stopHeartbeat() {
+        heartbeat?.cancel()
+        heartbeat = nil
+    }
+
+    private func sweep(timeout: TimeAmount) {
+        let now = NIODeadline.now()
+        for session in sessions.values {
+            if now - session.lastSeen > timeout {
+                session.close(.goingAway("heartbeat timeout"))
+            } else {
+                session.ping()
+            }
+        }
+    }
+
+    /// Closes every socket with 1001 (SPEC §5 drain).
+    func closeAll(_ reason: HeraldError) {
+        for session in sessions.values { session.close(reason) }
+    }
+
+    /// Counts for `/ws/status`.
+    func snapshot() -> RegistrySnapshot {
+        RegistrySnapshot(
+            users: Set(byUser.keys), connections: sessions.count, byLocation: byLocation.mapValues(\.count))
+    }
+}

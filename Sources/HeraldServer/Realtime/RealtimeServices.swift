@@ -1,0 +1,10 @@
+import Logging
+
+/// What a session needs beyond its own socket, passed in rather than reached through globals.
+struct RealtimeServices: Sendable {
+    let inbox: InboxStore
+    let verifier: TokenVerifier
+    let heartbeatInterval: Double
+    let resumeMax: Int
+    let logger: Logger
+}

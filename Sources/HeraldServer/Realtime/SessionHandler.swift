@@ -1,0 +1,312 @@
+import Foundation
+import NIOCore
+import NIOWebSocket
+
+/// One authenticated socket speaking the JSON protocol of SPEC §4. It lives on its channel's event loop, and so
+/// does the ``LoopRegistry`` that indexes it, so delivery to it is a plain method call with no locks.
+///
+/// Resume without gaps or duplicates rests on two facts: ids are assigned in commit order (``InboxStore``), and
+/// NOTIFY arrives in commit order. A resuming session registers first, so every live notification from then on
+/// reaches it, and buffers those while it replays `id > since` from a snapshot taken after registering. Each
+/// committed notification is therefore in the replay, in the buffer, or both; `lastSentID` drops the overlap,
+/// and since later commits carry larger ids, nothing can be skipped by sending strictly increasing ids.
+final class SessionHandler: ChannelInboundHandler {
+    typealias InboundIn = InboundMessage
+    typealias OutboundOut = WebSocketFrame
+
+    /// Messages a client may send in a burst, and per second after it.
+    static let burst = 40.0
+    static let perSecond = 20.0
+    /// Consecutive bad or rate-limited messages before the socket is closed with 1008.
+    static let maxStrikes = 40
+
+    let id: UInt64
+    private(set) var principal: Principal
+    private let sessionID = UUID()
+    private let services: RealtimeServices
+    private let registry: SocketRegistry
+    private let shard: LoopRegistry
+    private let authFailure: HeraldError?
+    private let since: Int64?
+    private var context: ChannelHandlerContext?
+    private var lastSentID: Int64 = 0
+    /// Live notifications that arrived during a replay; `nil` when not replaying.
+    private var pending: [(Int64, ByteBuffer)]?
+    private var subscriptions: Set<String>?
+    private(set) var lastSeen = NIODeadline.now()
+    private var bucket = TokenBucket(burst: SessionHandler.burst, perSecond: SessionHandler.perSecond)
+    private var strikes = 0
+    private var expiry: Scheduled<Void>?
+    private(set) var isClosing = false
+    private var registered = false
+
+    init(
+        principal: Principal, authFailure: HeraldError?, since: Int64?, services: RealtimeServices,
+        registry: SocketRegistry, shard: LoopRegistry
+    ) {
+        self.principal = principal
+        self.authFailure = authFailure
+        self.since = since
+        self.services = services
+        self.registry = registry
+        self.shard = shard
+        self.id = shard.nextSessionID()
+    }
+
+    var entry: ConnectionLimiter.Entry { .init(sessionID: id, shard: shard.index) }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { start() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start()
+        context.fireChannelActive()
+    }
+
+    private func start() {
+        guard !registered, !isClosing else { return }
+        if let authFailure { return close(authFailure) }
+        if registry.isDraining { return close(.goingAway("server is shutting down")) }
+        switch registry.limiter.admit(principal.userID, entry) {
+        case .rejected:
+            return close(.tooManyRequests("connection limit reached"))
+        case .admittedEvicting(let oldest):
+            registry.close(oldest, with: .replaced("replaced by a newer session"))
+        case .admitted:
+            break
+        }
+        registered = true
+        shard.add(self)
+        write(
+            ServerFrame.connection(
+                sessionID: sessionID.uuidString.lowercased(), principal: principal,
+                heartbeatInterval: services.heartbeatInterval))
+        scheduleExpiry()
+        if let since { replay(after: since) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
+        self.context = nil
+    }
+
+    private func tearDown() {
+        expiry?.cancel()
+        expiry = nil
+        guard registered else { return }
+        registered = false
+        shard.remove(self)
+        registry.limiter.release(principal.userID, entry)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        close(.goingAway("connection error"))
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastSeen = .now()
+        switch unwrapInboundIn(data) {
+        case .pong:
+            return
+        case .binary:
+            guard admitMessage() else { return }
+            reject(.badRequest("binary messages are not supported"))
+        case .text(let text):
+            guard admitMessage() else { return }
+            do {
+                handle(try ClientMessage.parse(text))
+                strikes = 0
+            } catch let error as HeraldError {
+                reject(error)
+            } catch {
+                reject(.badRequest("invalid message"))
+            }
+        }
+    }
+
+    /// Rate limiting: over the bucket, one `error` says so, and a flood that keeps going is closed with 1008.
+    private func admitMessage() -> Bool {
+        if bucket.take() { return true }
+        strike()
+        if strikes == 1 { write(ServerFrame.error(code: "rate_limited", detail: "too many messages")) }
+        return false
+    }
+
+    private func reject(_ error: HeraldError) {
+        var detail = error.closeReason
+        if case .validation(let issues) = error, let first = issues.first { detail = first.msg }
+        let code: String
+        switch error {
+        case .validation: code = "invalid_field"
+        case .badRequest(let text) where text.hasPrefix("unknown message type"): code = "unknown_type"
+        case .badRequest(let text) where text == "invalid JSON": code = "invalid_json"
+        default: code = error.code
+        }
+        write(ServerFrame.error(code: code, detail: detail))
+        strike()
+    }
+
+    private func strike() {
+        strikes += 1
+        if strikes >= Self.maxStrikes { close(.policyViolation("too many invalid or excess messages")) }
+    }
+
+    private func handle(_ message: ClientMessage) {
+        switch message {
+        case .ping:
+            write(ServerFrame.pong())
+        case .subscribe(let types):
+            subscriptions = (subscriptions ?? []).union(types)
+            write(ServerFrame.subscribed(subscriptions.map { $0.sorted() } ?? []))
+        case .unsubscribe(let types):
+            let remaining = (subscriptions ?? []).subtracting(types)
+            subscriptions = remaining.isEmpty ? nil : remaining
+            write(ServerFrame.subscribed(subscriptions.map { $0.sorted() } ?? []))
+        case .ack(let ids):
+            acknowledge(ids)
+        case .resume(let since):
+            guard pending == nil else {
+                return write(ServerFrame.error(code: "resume_in_progress", detail: "a resume is already running"))
+            }
+            lastSentID = since
+            replay(after: since)
+        case .auth(let token):
+            refresh(token)
+        }
+    }
+
+    // MARK: Outbound
+
+    /// Sends a frame, or closes with 1008 if the peer has let `WS_SEND_BUFFER_BYTES` pile up unread.
+    func write(_ buffer: ByteBuffer) {
+        guard let context, !isClosing else { return }
+        guard context.channel.isWritable else { return close(.policyViolation("send buffer full")) }
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+    }
+
+    /// A live notification (already checked as visible by the registry).
+    func deliver(id: Int64, frame: ByteBuffer) {
+        guard id > lastSentID else { return }
+        if pending != nil {
+            pending?.append((id, frame))
+            return
+        }
+        lastSentID = id
+        write(frame)
+    }
+
+    func accepts(eventType: String) -> Bool {
+        subscriptions?.contains(eventType) ?? true
+    }
+
+    func ping() {
+        guard let context, !isClosing, context.channel.isWritable else { return }
+        context.writeAndFlush(
+            wrapOutboundOut(
+                WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0))),
+            promise: nil)
+    }
+
+    func close(_ reason: HeraldError) {
+        guard let context, !isClosing else { return }
+        isClosing = true
+        WebSocketCloser.close(context: context, code: reason.closeCode, reason: reason.closeReason)
+    }
+
+    // MARK: Work off the loop
+
+    /// Runs `work` off the event loop and hands its result back to this session on its loop.
+    private func offLoop<T: Sendable>(
+        _ work: @escaping @Sendable () async throws -> T, then: @escaping (SessionHandler, Result<T, any Error>) -> Void
+    ) {
+        guard let loop = context?.eventLoop else { return }
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        let then = NIOLoopBound(then, eventLoop: loop)
+        Task {
+            let result: Result<T, any Error>
+            do { result = .success(try await work()) } catch { result = .failure(error) }
+            loop.execute { then.value(bound.value, result) }
+        }
+    }
+
+    private func replay(after since: Int64) {
+        pending = []
+        let principal = principal
+        let services = services
+        offLoop({ try await services.inbox.replay(principal, after: since, limit: services.resumeMax + 1) }) {
+            session, result in session.finishReplay(result)
+        }
+    }
+
+    private func finishReplay(_ result: Result<[InboxItem], any Error>) {
+        guard let buffered = pending else { return }
+        pending = nil
+        switch result {
+        case .success(let items) where items.count > services.resumeMax:
+            write(ServerFrame.reset("more than \(services.resumeMax) notifications were missed; refetch the inbox"))
+        case .success(let items):
+            for item in items where item.id > lastSentID {
+                lastSentID = item.id
+                write(ServerFrame.notification(item))
+            }
+        case .failure(let error):
+            services.logger.warning("resume failed", metadata: ["error": "\(error)"])
+            write(ServerFrame.reset("resume is unavailable right now; refetch the inbox"))
+        }
+        for (id, frame) in buffered { deliver(id: id, frame: frame) }
+    }
+
+    private func acknowledge(_ ids: [Int64]) {
+        let principal = principal
+        let inbox = services.inbox
+        offLoop({ try await inbox.markDelivered(principal, ids: ids) }) { session, result in
+            if case .failure = result {
+                session.write(ServerFrame.error(code: "unavailable", detail: "could not record the ack; send it again"))
+            }
+        }
+    }
+
+    private func refresh(_ token: String) {
+        let verifier = services.verifier
+        offLoop({ try await verifier.verify(token) }) { session, result in session.finishRefresh(result) }
+    }
+
+    private func finishRefresh(_ result: Result<Principal, any Error>) {
+        switch result {
+        case .success(let fresh) where fresh.userID == principal.userID:
+            let old = principal
+            principal = fresh
+            shard.relocate(self, from: old.locations)
+            scheduleExpiry()
+            write(ServerFrame.authOK(exp: fresh.expiresAt))
+        case .success:
+            write(ServerFrame.error(code: "auth_failed", detail: "the new token is for another user"))
+        case .failure(let error as HeraldError):
+            write(ServerFrame.error(code: "auth_failed", detail: error.closeReason))
+        case .failure:
+            write(ServerFrame.error(code: "auth_failed", detail: "invalid token"))
+        }
+    }
+
+    /// Closes with 4401 once the token's `exp` passes; a client refreshes before then with `{"type":"auth"}`.
+    private func scheduleExpiry() {
+        guard let loop = context?.eventLoop else { return }
+        expiry?.cancel()
+        let seconds = max(0, principal.expiresAt - Date().timeIntervalSince1970)
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        expiry = loop.scheduleTask(in: .nanoseconds(Int64(min(seconds, 1e9) * 1e9))) {
+            bound.value.close(.unauthorized("token expired"))
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import Vapor
+
+/// Vapor's `Upgrader` for `/api/v1/ws`: replaces the HTTP pipeline with NIOWebSocket's frame codec,
+/// ``MessageAssembler`` and a ``SessionHandler``, instead of websocket-kit's handler, which validates no UTF-8
+/// and costs a `WebSocket` object per socket.
+struct SessionUpgrader: Upgrader {
+    let principal: Principal
+    let authFailure: HeraldError?
+    let since: Int64?
+    let maxMessageBytes: Int
+    let sendBufferBytes: Int
+    let services: RealtimeServices
+    let registry: SocketRegistry
+
+    func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
+        NIOWebSocketServerUpgrader(
+            maxFrameSize: maxMessageBytes, automaticErrorHandling: true,
+            shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture([:]) },
+            upgradePipelineHandler: { channel, _ in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let shard = registry.shard(for: channel.eventLoop) else {
+                        throw HeraldError.unavailable("no registry for this event loop")
+                    }
+                    try channel.setOption(
+                        ChannelOptions.writeBufferWaterMark,
+                        value: .init(low: sendBufferBytes / 2, high: sendBufferBytes))
+                    let handlers = channel.pipeline.syncOperations
+                    try handlers.addHandler(MessageAssembler(maxMessageBytes: maxMessageBytes))
+                    try handlers.addHandler(
+                        SessionHandler(
+                            principal: principal, authFailure: authFailure, since: since, services: services,
+                            registry: registry, shard: shard))
+                }
+            })
+    }
+}

@@ -1,0 +1,92 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// All sockets of this instance: one ``LoopRegistry`` per event loop. A delivery is handed to each loop once,
+/// and each loop fans it out to its own sockets; no socket is touched from another thread.
+final class SocketRegistry: Sendable {
+    let limiter: ConnectionLimiter
+    private let shards: [NIOLoopBoundBox<LoopRegistry>]
+    private let shardByLoop: [ObjectIdentifier: Int]
+    private let draining = NIOLockedValueBox(false)
+
+    init(eventLoops: [any EventLoop], inbox: InboxStore, limiter: ConnectionLimiter) {
+        self.limiter = limiter
+        var shards: [NIOLoopBoundBox<LoopRegistry>] = []
+        var byLoop: [ObjectIdentifier: Int] = [:]
+        for (index, loop) in eventLoops.enumerated() {
+            let registry = LoopRegistry(eventLoop: loop, index: index, stride: eventLoops.count, inbox: inbox)
+            shards.append(NIOLoopBoundBox.makeBoxSendingValue(registry, eventLoop: loop))
+            byLoop[ObjectIdentifier(loop)] = index
+        }
+        self.shards = shards
+        self.shardByLoop = byLoop
+    }
+
+    /// The shard of `loop`; call on that loop.
+    func shard(for loop: any EventLoop) -> LoopRegistry? {
+        shardByLoop[ObjectIdentifier(loop)].map { shards[$0].value }
+    }
+
+    /// A loop to complete cross-shard futures on.
+    var anyEventLoop: any EventLoop { shards[0].eventLoop }
+
+    var isDraining: Bool { draining.withLockedValue { $0 } }
+
+    /// Runs `body` on every shard's loop and collects the results.
+    private func onEveryShard<T: Sendable>(_ body: @escaping @Sendable (LoopRegistry) -> T) -> [EventLoopFuture<T>] {
+        shards.map { box in box.eventLoop.submit { body(box.value) } }
+    }
+
+    func deliver(_ batch: [(LiveNotification, ByteBuffer)]) {
+        for box in shards { box.eventLoop.execute { box.value.deliver(batch) } }
+    }
+
+    func deliver(_ change: InboxChange) {
+        for box in shards { box.eventLoop.execute { box.value.deliver(change) } }
+    }
+
+    /// Delivers an event here; the future holds how many sockets took it.
+    func deliver(_ event: EphemeralEvent, on loop: any EventLoop) -> EventLoopFuture<Int> {
+        let frame = ServerFrame.event(type: event.eventType, dataJSON: event.dataJSON)
+        return EventLoopFuture.reduce(0, onEveryShard { $0.deliver(event, frame: frame) }, on: loop, +)
+    }
+
+    /// Closes one socket, wherever it lives (connection-limit eviction).
+    func close(_ entry: ConnectionLimiter.Entry, with reason: HeraldError) {
+        let box = shards[entry.shard]
+        box.eventLoop.execute { box.value.session(entry.sessionID)?.close(reason) }
+    }
+
+    func startHeartbeats(interval: Double) {
+        for box in shards { box.eventLoop.execute { box.value.startHeartbeat(interval: interval) } }
+    }
+
+    func resetAll(_ detail: String) {
+        for box in shards { box.eventLoop.execute { box.value.resetAll(detail) } }
+    }
+
+    func refreshCounts() {
+        for box in shards { box.eventLoop.execute { box.value.refreshCounts() } }
+    }
+
+    /// Stops admitting sockets and closes every open one with 1001; completes when none is left open, or after
+    /// `timeout`.
+    func drain(timeout: TimeAmount, on loop: any EventLoop) async {
+        draining.withLockedValue { $0 = true }
+        for box in shards {
+            box.eventLoop.execute {
+                box.value.stopHeartbeat()
+                box.value.closeAll(.goingAway("server is shutting down"))
+            }
+        }
+        let deadline = NIODeadline.now() + timeout
+        while NIODeadline.now() < deadline {
+            if (try? await snapshot(on: loop).get().connections) == 0 { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func snapshot(on loop: any EventLoop) -> EventLoopFuture<RegistrySnapshot> {
+        EventLoopFuture.reduce(into: RegistrySnapshot(), onEveryShard { $0.snapshot() }, on: loop) { $0.merge($1) }
+    }
+}
