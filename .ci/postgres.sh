@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Starts Herald's private PostgreSQL cluster under .data/ (installing PostgreSQL if it is missing) and creates the
 # databases named as arguments. Idempotent: a running cluster is left as it is. Prints nothing but problems.
+# HERALD_PG_PORT and HERALD_PG_DATA choose another port and folder (the restart test runs its own cluster).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 port="${HERALD_PG_PORT:-5433}"
-data="$root/.data/pg"
+data="${HERALD_PG_DATA:-$root/.data/pg}"
 
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "installing PostgreSQL (apt-get install -y postgresql)..." >&2

@@ -17,8 +17,9 @@ final class SessionHandler: ChannelInboundHandler {
     /// Messages a client may send in a burst, and per second after it.
     static let burst = 40.0
     static let perSecond = 20.0
-    /// Consecutive bad or rate-limited messages before the socket is closed with 1008.
-    static let maxStrikes = 40
+    /// Bad or rate-limited messages tolerated in a burst, and forgiven per second: past them, close with 1008.
+    static let violationBurst = 40.0
+    static let violationsForgivenPerSecond = 1.0
 
     let id: UInt64
     private(set) var principal: Principal
@@ -35,7 +36,9 @@ final class SessionHandler: ChannelInboundHandler {
     private var subscriptions: Set<String>?
     private(set) var lastSeen = NIODeadline.now()
     private var bucket = TokenBucket(burst: SessionHandler.burst, perSecond: SessionHandler.perSecond)
-    private var strikes = 0
+    private var patience = TokenBucket(
+        burst: SessionHandler.violationBurst, perSecond: SessionHandler.violationsForgivenPerSecond)
+    private var rateLimited = false
     private var expiry: Scheduled<Void>?
     private(set) var isClosing = false
     private var registered = false
@@ -126,7 +129,6 @@ final class SessionHandler: ChannelInboundHandler {
             guard admitMessage() else { return }
             do {
                 handle(try ClientMessage.parse(text))
-                strikes = 0
             } catch let error as HeraldError {
                 reject(error)
             } catch {
@@ -137,9 +139,15 @@ final class SessionHandler: ChannelInboundHandler {
 
     /// Rate limiting: over the bucket, one `error` says so, and a flood that keeps going is closed with 1008.
     private func admitMessage() -> Bool {
-        if bucket.take() { return true }
-        strike()
-        if strikes == 1 { write(ServerFrame.error(code: "rate_limited", detail: "too many messages")) }
+        if bucket.take() {
+            rateLimited = false
+            return true
+        }
+        if !rateLimited {
+            rateLimited = true
+            write(ServerFrame.error(code: "rate_limited", detail: "too many messages"))
+        }
+        violation()
         return false
     }
 
@@ -154,12 +162,12 @@ final class SessionHandler: ChannelInboundHandler {
         default: code = error.code
         }
         write(ServerFrame.error(code: code, detail: detail))
-        strike()
+        violation()
     }
 
-    private func strike() {
-        strikes += 1
-        if strikes >= Self.maxStrikes { close(.policyViolation("too many invalid or excess messages")) }
+    /// A bad or excess message uses up patience; a client that keeps at it is closed with 1008.
+    private func violation() {
+        if !patience.take() { close(.policyViolation("too many invalid or excess messages")) }
     }
 
     private func handle(_ message: ClientMessage) {

@@ -16,23 +16,48 @@ struct TestServer: Sendable {
     static func with<T: Sendable>(
         _ settings: [String: String] = [:], _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
+        try await withInstances(1, settings) { servers in try await body(servers[0]) }
+    }
+
+    /// Starts `count` instances on one database, as behind a load balancer, runs `body`, and stops them.
+    static func withInstances<T: Sendable>(
+        _ count: Int, _ settings: [String: String] = [:], _ body: @Sendable ([TestServer]) async throws -> T
+    ) async throws -> T {
         let database = try await TestCluster.shared.makeDatabase()
+        var servers: [TestServer] = []
+        do {
+            for index in 0..<count {
+                servers.append(try await start(database: database, settings: settings, instance: "test-\(index)"))
+            }
+            let result = try await body(servers)
+            for server in servers { await server.app.shutdown(timeout: .seconds(2)) }
+            return result
+        } catch {
+            for server in servers { await server.app.shutdown(timeout: .seconds(2)) }
+            throw error
+        }
+    }
+
+    static func start(database: String, settings: [String: String], instance: String) async throws -> TestServer {
         var environment = [
             "DATABASE_URL": try TestCluster.url(database: database), "JWT_SECRET": secret, "PORT": "0",
-            "DATABASE_POOL_SIZE": "4", "LOG_LEVEL": "warning",
+            "DATABASE_POOL_SIZE": "4", "LOG_LEVEL": "warning", "INSTANCE_ID": instance,
         ]
         environment.merge(settings, uniquingKeysWith: { _, new in new })
         let app = try await HeraldApp.start(
             try HeraldConfiguration(environment: environment), logger: TestCluster.logger)
         let server = TestServer(app: app, database: database, minter: await TokenMinter(secret: secret))
-        do {
-            let result = try await body(server)
-            await app.shutdown()
-            return result
-        } catch {
-            await app.shutdown()
-            throw error
+        try await server.waitUntilReady()
+        return server
+    }
+
+    /// Waits for the NOTIFY listener, so nothing published by the test can slip past it.
+    func waitUntilReady() async throws {
+        for _ in 0..<500 {
+            if try await request(.GET, "/api/v1/health/ready").status == .ok { return }
+            try await Task.sleep(for: .milliseconds(10))
         }
+        throw TestSetupError("server not ready")
     }
 
     var baseURL: String { "http://127.0.0.1:\(app.port)" }

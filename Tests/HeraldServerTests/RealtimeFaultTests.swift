@@ -1,0 +1,157 @@
+import AsyncHTTPClient
+import Foundation
+import HeraldServer
+import NIOConcurrencyHelpers
+import PostgresNIO
+import Testing
+
+/// Slow consumers, SIGTERM drain and a PostgreSQL restart.
+@Suite("Realtime faults", .serialized)
+struct RealtimeFaultTests {
+    @Test("a socket that stops reading is closed; a reading one at the same location keeps its latency")
+    func slowConsumer() async throws {
+        try await TestServer.with(["WS_SEND_BUFFER_BYTES": "262144"]) { server in
+            let fast = try await TestSocket.open(server, token: try await server.token("fast", locations: ["S"]))
+            let slow = try await RawSocket.connect(
+                port: server.app.port, token: try await server.token("slow", locations: ["S"]), reading: false)
+            let padding = String(repeating: "p", count: 30_000)
+            let admin = try await server.adminToken()
+            var latencies: [Double] = []
+            for n in 0..<220 {
+                let started = Date()
+                let ids = try await server.publish(
+                    #"{"location_id":"S","type":"system","title":"\#(n)","message":"m","data":{"pad":"\#(padding)"}}"#,
+                    token: admin)
+                var got = try await fast.next("notification", timeout: 5)
+                while got["id"]?.int64Value != ids[0] { got = try await fast.next("notification", timeout: 5) }
+                latencies.append(Date().timeIntervalSince(started))
+            }
+            // The client reads nothing, so it cannot see the close itself: ask the server how many sockets it holds.
+            var connections: JSONValue?
+            for _ in 0..<100 {
+                connections = try await server.request(.GET, "/api/v1/ws/status").json?["connections"]?[
+                    "total_connections"]
+                if connections == .int(1) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(connections == .int(1), "the slow socket was never closed")
+            let sorted = latencies.sorted()
+            let p50 = sorted[sorted.count / 2]
+            let worst = sorted.last ?? 0
+            print(
+                "slow consumer: slow socket read \(slow.bytesReceived) bytes; \(latencies.count) publishes, fast socket p50 \(p50 * 1000) ms, max \(worst * 1000) ms"
+            )
+            #expect(worst < 1.0, "the fast socket waited \(worst)s")
+            #expect(!fast.socket.isClosed)
+        }
+    }
+
+    @Test("SIGTERM: every socket gets 1001, nothing acknowledged is lost, exit 0")
+    func sigtermDrain() async throws {
+        let database = try await TestCluster.shared.makeDatabase()
+        let herald = try await HeraldProcess.start(database: database)
+        let minter = await TokenMinter(secret: TestServer.secret)
+        var sockets: [TestSocket] = []
+        for n in 0..<5 {
+            let socket = try await TestSocket.connect(
+                port: herald.port, token: try await minter.mint(sub: "d\(n)", locations: ["D"]))
+            _ = try await socket.next("connection")
+            sockets.append(socket)
+        }
+        let admin = try await minter.mint(sub: "admin", role: .admin)
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(herald.port)/api/v1/notifications")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(admin)")
+        request.body = .bytes(
+            ByteBuffer(string: #"{"location_id":"D","type":"system","title":"before","message":"m"}"#))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status == .created)
+        for socket in sockets { _ = try await socket.next("notification") }
+        let status = try await herald.stop(signal: SIGTERM)
+        #expect(status == 0, "exit status \(status); logs: \(herald.logs.suffix(2000))")
+        for socket in sockets { #expect(try await socket.closeCode() == 1001) }
+        #expect(!herald.logs.contains(admin))
+    }
+
+    @Test("the listener comes back after PostgreSQL restarts and no acknowledged notification is lost")
+    func listenerRecovery() async throws {
+        let port = 5439
+        let data = TestCluster.packageRoot.appendingPathComponent(".data/pg-restart").path
+        let script = TestCluster.packageRoot.appendingPathComponent(".ci/postgres.sh").path
+        try Self.run(script, ["herald_restart"], environment: ["HERALD_PG_PORT": "\(port)", "HERALD_PG_DATA": data])
+        let pgctl = try Self.pgBin("pg_ctl")
+        defer {
+            try? Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", pgctl, "-D", data, "-m", "immediate", "stop"])
+        }
+        let url = "postgres://herald@127.0.0.1:\(port)/herald_restart"
+        let client = PostgresClient(
+            configuration: try DatabaseURL.configuration(url, poolSize: 1), backgroundLogger: TestCluster.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await client.query("DROP SCHEMA public CASCADE")
+            try await client.query("CREATE SCHEMA public")
+            try await MigrationStore(client: client, logger: TestCluster.logger).migrate(try TestCluster.migrations())
+            group.cancelAll()
+        }
+        let configuration = try HeraldConfiguration(environment: [
+            "DATABASE_URL": url, "JWT_SECRET": TestServer.secret, "PORT": "0", "LOG_LEVEL": "critical",
+            "DATABASE_POOL_SIZE": "4",
+        ])
+        let app = try await HeraldApp.start(configuration, logger: TestCluster.logger)
+        let server = TestServer(
+            app: app, database: "herald_restart", minter: await TokenMinter(secret: TestServer.secret))
+        try await server.waitUntilReady()
+        let socket = try await TestSocket.open(server, token: try await server.token("pr", locations: ["P"]))
+        var acknowledged = try await server.publish(#"{"user_id":"pr","type":"system","title":"before","message":"m"}"#)
+
+        try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", pgctl, "-D", data, "-m", "fast", "-w", "restart"])
+        // Publish as soon as PostgreSQL takes writes again: some of these commit before the listener is back.
+        let admin = try await server.adminToken()
+        var attempts = 0
+        while acknowledged.count < 6 && attempts < 400 {
+            attempts += 1
+            let response = try await server.request(
+                .POST, "/api/v1/notifications", token: admin,
+                json: #"{"location_id":"P","type":"system","title":"after \#(attempts)","message":"m"}"#)
+            if response.status == .created, case .array(let ids)? = response.json?["ids"] {
+                acknowledged += ids.compactMap(\.int64Value)
+            } else {
+                #expect(response.status == .serviceUnavailable || response.status == .internalServerError)
+                try await Task.sleep(for: .milliseconds(25))
+            }
+        }
+        #expect(acknowledged.count == 6)
+        var received: [Int64] = []
+        let deadline = Date().addingTimeInterval(10)
+        while Set(received) != Set(acknowledged) && Date() < deadline {
+            if let message = try? await socket.next("notification", timeout: 0.5), let id = message["id"]?.int64Value {
+                received.append(id)
+            }
+        }
+        #expect(Set(received) == Set(acknowledged), "missing \(Set(acknowledged).subtracting(received).sorted())")
+        #expect(received.count == Set(received).count, "duplicates")
+        #expect(try await server.request(.GET, "/api/v1/health/ready").status == .ok)
+        await app.shutdown(timeout: .seconds(2))
+    }
+
+    static func pgBin(_ name: String) throws -> String {
+        let versions = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted {
+            $0.compare($1, options: .numeric) == .orderedAscending
+        }
+        guard let latest = versions.last else { throw TestSetupError("PostgreSQL is not installed") }
+        return "/usr/lib/postgresql/\(latest)/bin/\(name)"
+    }
+
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            environment, uniquingKeysWith: { _, new in new })
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestSetupError("\(executable) \(arguments) exited \(process.terminationStatus)")
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import HeraldServer
+import NIOWebSocket
+import Testing
+
+/// The JSON protocol of SPEC §4 over real sockets.
+@Suite("WebSocket protocol")
+struct RealtimeProtocolTests {
+    @Test("connection frame, ping, and error frames that leave the socket usable")
+    func connectPingAndErrors() async throws {
+        try await TestServer.with { server in
+            let socket = try await TestSocket.connect(
+                port: server.app.port, token: try await server.token("p1", locations: ["7", "3"]))
+            let hello = try await socket.next()
+            #expect(hello["type"] == .string("connection"))
+            #expect(hello["status"] == .string("connected"))
+            #expect(hello["user_id"] == .string("p1"))
+            #expect(hello["locations"] == .array([.string("3"), .string("7")]))
+            #expect(hello["heartbeat_interval"] == .int(30))
+            #expect(hello["session_id"]?.stringValue?.count == 36)
+            #expect(hello["timestamp"]?.stringValue.flatMap(Timestamp.parse) != nil)
+            #expect(hello["message"]?.stringValue != nil)
+
+            try await socket.send(#"{"type":"ping"}"#)
+            let pong = try await socket.next()
+            #expect(pong["type"] == .string("pong") && pong["timestamp"] != nil)
+
+            for (frame, code) in [
+                ("not json", "invalid_json"), (#"{"type":"teleport"}"#, "unknown_type"), ("[1,2]", "bad_request"),
+                (#"{"type":"ack","ids":"x"}"#, "invalid_field"), (#"{"type":"subscribe"}"#, "invalid_field"),
+                (#"{"type":"resume","since":-4}"#, "invalid_field"), (#"{"no":"type"}"#, "invalid_field"),
+            ] {
+                try await socket.send(frame)
+                let error = try await socket.next()
+                #expect(error["type"] == .string("error"), "\(frame)")
+                #expect(error["code"] == .string(code), "\(frame)")
+                #expect(error["detail"]?.stringValue?.isEmpty == false)
+            }
+            socket.send(raw: [1, 2, 3], opcode: .binary)
+            #expect(try await socket.next()["code"] == .string("bad_request"))
+            // Still usable after all that.
+            try await socket.send(#"{"type":"ping"}"#)
+            #expect(try await socket.next()["type"] == .string("pong"))
+            await socket.close()
+        }
+    }
+
+    @Test("personal, location and broadcast notifications reach exactly the sockets that may see them")
+    func targeting() async throws {
+        try await TestServer.with { server in
+            let atX = try await TestSocket.open(server, token: try await server.token("ux", locations: ["X"]))
+            let atY = try await TestSocket.open(server, token: try await server.token("uy", locations: ["Y"]))
+            let personal = try await server.publish(
+                #"{"user_id":"ux","type":"booking","title":"p","message":"m","data":{"k":1}}"#)
+            let location = try await server.publish(
+                #"{"location_id":"X","type":"team_update","title":"l","message":"m"}"#)
+            let broadcast = try await server.publish(#"{"broadcast":true,"type":"system","title":"b","message":"m"}"#)
+
+            let first = try await atX.next("notification")
+            #expect(first["id"]?.int64Value == personal[0])
+            #expect(first["notification_type"] == .string("booking"))
+            #expect(first["data"]?["title"] == .string("p"))
+            #expect(first["data"]?["data"] == .object(["k": .int(1)]))
+            #expect(first["data"]?["is_read"] == .bool(false))
+            #expect(try await atX.next("notification")["id"]?.int64Value == location[0])
+            #expect(try await atX.next("notification")["id"]?.int64Value == broadcast[0])
+            #expect(try await atY.next("notification")["id"]?.int64Value == broadcast[0])
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(atY.all("notification").count == 1, "Y saw \(atY.all("notification"))")
+            // Every creation pushed the new unread count.
+            let counts = atX.all("inbox").compactMap { $0["unread_count"]?.int64Value }
+            #expect(counts == [1, 2, 3])
+            #expect(atX.all("inbox").first?["reason"] == .string("created"))
+            // A REST change pushes the authoritative count to the user's sockets.
+            let ux = try await server.token("ux", locations: ["X"])
+            #expect(
+                try await server.request(.PUT, "/api/v1/notifications/\(personal[0])/read", token: ux).status == .ok)
+            var read = try await atX.next("inbox")
+            while read["reason"] != .string("read") { read = try await atX.next("inbox") }
+            #expect(read["unread_count"] == .int(2))
+            #expect(read["ids"] == .array([.int(personal[0])]))
+            #expect(try await server.request(.PUT, "/api/v1/notifications/read-all", token: ux).status == .ok)
+            var all = try await atX.next("inbox")
+            while all["reason"] != .string("read_all") { all = try await atX.next("inbox") }
+            #expect(all["unread_count"] == .int(0))
+        }
+    }
+
+    @Test("token problems close with 4401 before any data frame; exp closes a live socket")
+    func tokenFailuresAndExpiry() async throws {
+        try await TestServer.with { server in
+            for token in [
+                "", "garbage",
+                try await TokenMinter(secret: "another-secret-0123456789abcdef-0123456789").mint(sub: "x"),
+            ] {
+                let socket = try await RawSocket.connect(port: server.app.port, token: token)
+                #expect(socket.statusLine.hasPrefix("HTTP/1.1 101"))
+                #expect(await socket.closeCode() == 4401)
+                #expect(socket.dataFrames == 0)
+            }
+            let short = try await TestSocket.open(server, token: try await server.token("brief", ttl: 1.5))
+            #expect(try await short.closeCode(timeout: 4) == 4401)
+        }
+    }
+
+    @Test("auth refreshes the token in place; another user's token is refused and the old one stays")
+    func authRefresh() async throws {
+        try await TestServer.with { server in
+            let socket = try await TestSocket.open(server, token: try await server.token("ref", ttl: 2))
+            let fresh = try await server.token("ref", locations: ["L2"], ttl: 600)
+            try await socket.send(#"{"type":"auth","token":"\#(fresh)"}"#)
+            let ok = try await socket.next()
+            #expect(ok["type"] == .string("auth_ok"))
+            #expect((ok["exp"]?.int64Value ?? 0) > Int64(Date().timeIntervalSince1970) + 500)
+            try await socket.send(#"{"type":"auth","token":"\#(try await server.token("someone-else"))"}"#)
+            #expect(try await socket.next()["code"] == .string("auth_failed"))
+            try await socket.send(#"{"type":"auth","token":"garbage"}"#)
+            #expect(try await socket.next()["code"] == .string("auth_failed"))
+            // The refreshed token is in force: past the first token's exp, the socket is open and sees L2.
+            try await Task.sleep(for: .seconds(2.5))
+            #expect(!socket.socket.isClosed)
+            let ids = try await server.publish(#"{"location_id":"L2","type":"system","title":"t","message":"m"}"#)
+            #expect(try await socket.next("notification")["id"]?.int64Value == ids[0])
+        }
+    }
+
+    @Test("subscribe filters events; ack records delivered_at")
+    func subscribeAndAck() async throws {
+        try await TestServer.with { server in
+            let filtered = try await TestSocket.open(server, token: try await server.token("ev"))
+            let everything = try await TestSocket.open(server, token: try await server.token("ev"))
+            try await filtered.send(#"{"type":"subscribe","event_types":["typing","presence"]}"#)
+            #expect(
+                try await filtered.next()
+                    == .object([
+                        "type": .string("subscribed"), "event_types": .array([.string("presence"), .string("typing")]),
+                    ]))
+            try await filtered.send(#"{"type":"unsubscribe","event_type":"presence"}"#)
+            #expect(try await filtered.next()["event_types"] == .array([.string("typing")]))
+            let admin = try await server.adminToken()
+            let other = try await server.request(
+                .POST, "/api/v1/events", token: admin,
+                json: #"{"user_id":"ev","event_type":"presence","data":{"on":true}}"#)
+            #expect(other.status == .accepted)
+            #expect(other.json == .object(["delivered": .int(1)]))
+            let typing = try await server.request(
+                .POST, "/api/v1/events", token: admin, json: #"{"user_id":"ev","event_type":"typing","data":{"n":1}}"#)
+            #expect(typing.json == .object(["delivered": .int(2)]))
+            let event = try await filtered.next("event")
+            #expect(event["event_type"] == .string("typing") && event["data"] == .object(["n": .int(1)]))
+            #expect(try await everything.next("event")["event_type"] == .string("presence"))
+            #expect(try await everything.next("event")["event_type"] == .string("typing"))
+            #expect(filtered.all("event").count == 1)
+            let user = try await server.token("plain")
+            #expect(
+                try await server.request(
+                    .POST, "/api/v1/events", token: user, json: #"{"broadcast":true,"event_type":"x"}"#
+                )
+                .status == .forbidden)
+
+            let ids = try await server.publish(#"{"user_id":"ev","type":"system","title":"t","message":"m"}"#)
+            _ = try await filtered.next("notification")
+            try await filtered.send(#"{"type":"ack","ids":[\#(ids[0])]}"#)
+            let token = try await server.token("ev")
+            var delivered: JSONValue?
+            for _ in 0..<100 {
+                delivered = try await server.request(.GET, "/api/v1/notifications", token: token).items.first?[
+                    "delivered_at"]
+                if delivered != .null { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(delivered?.stringValue.flatMap(Timestamp.parse) != nil)
+        }
+    }
+
+    @Test("1009 for an oversized message, 1007 for invalid UTF-8; fragments are joined")
+    func frameRules() async throws {
+        try await TestServer.with(["WS_MAX_MESSAGE_BYTES": "1024"]) { server in
+            let token = try await server.token("fr")
+            let fragmented = try await TestSocket.open(server, token: token)
+            fragmented.send(raw: Array(#"{"type":"#.utf8), opcode: .text, fin: false)
+            fragmented.send(raw: Array(#""ping"}"#.utf8), opcode: .continuation, fin: true)
+            #expect(try await fragmented.next()["type"] == .string("pong"))
+
+            let big = try await TestSocket.open(server, token: token)
+            try await big.send(#"{"type":"ping","pad":"\#(String(repeating: "x", count: 2000))"}"#)
+            #expect(try await big.closeCode() == 1009)
+
+            let pieces = try await TestSocket.open(server, token: token)
+            pieces.send(raw: Array(repeating: 0x20, count: 500), opcode: .text, fin: false)
+            for _ in 0..<2 { pieces.send(raw: Array(repeating: 0x20, count: 500), opcode: .continuation, fin: false) }
+            #expect(try await pieces.closeCode() == 1009)
+
+            let invalid = try await TestSocket.open(server, token: token)
+            invalid.send(raw: [0x7B, 0xC3, 0x28, 0x7D], opcode: .text)
+            #expect(try await invalid.closeCode() == 1007)
+        }
+    }
+
+    @Test("a flood is rate-limited, then closed with 1008")
+    func flood() async throws {
+        try await TestServer.with { server in
+            let socket = try await TestSocket.open(server, token: try await server.token("flood"))
+            // All written at once, before the server can close, so no write of ours fails mid-flood.
+            for _ in 0..<300 { socket.socket.send(#"{"type":"ping"}"#, promise: nil) }
+            #expect(try await socket.closeCode() == 1008)
+            #expect(socket.all("error").contains { $0["code"] == .string("rate_limited") })
+            #expect(socket.all("pong").count >= Int(SessionHandlerLimits.burst))
+        }
+    }
+}
+
+/// The session's published rate limits, mirrored for assertions.
+enum SessionHandlerLimits {
+    static let burst = 40.0
+}

@@ -1,0 +1,116 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A client that completes the WebSocket handshake by hand and then does nothing: it never answers a ping and,
+/// with `reading: false`, stops reading, like a frozen browser tab or a dead peer.
+final class RawSocket: Sendable {
+    let channel: any Channel
+    private let closed = NIOLockedValueBox(false)
+    private let bytes = NIOLockedValueBox<[UInt8]>([])
+
+    private init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    static func connect(port: Int, token: String, reading: Bool = true) async throws -> RawSocket {
+        let box = NIOLockedValueBox<RawSocket?>(nil)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Recorder(box: box))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        let socket = RawSocket(channel: channel)
+        box.withLockedValue { $0 = socket }
+        let request =
+            "GET /api/v1/ws?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        try await channel.writeAndFlush(ByteBuffer(string: request)).get()
+        // Let the handshake and the connection frame arrive before reading stops.
+        try await Task.sleep(for: .milliseconds(200))
+        if !reading { try await channel.setOption(.autoRead, value: false).get() }
+        return socket
+    }
+
+    var isClosed: Bool { closed.withLockedValue { $0 } }
+    var bytesReceived: Int { bytes.withLockedValue { $0.count } }
+
+    /// The server frames after the HTTP response, as (opcode, payload), while the bytes parse as unmasked frames.
+    var frames: [(opcode: UInt8, payload: [UInt8])] {
+        let all = bytes.withLockedValue { $0 }
+        guard let end = all.indices.first(where: { all[$0...].starts(with: Array("\r\n\r\n".utf8)) }) else { return [] }
+        var index = end + 4
+        var frames: [(UInt8, [UInt8])] = []
+        while index + 2 <= all.count {
+            let opcode = all[index] & 0x0F
+            var length = Int(all[index + 1] & 0x7F)
+            index += 2
+            if length == 126 {
+                guard index + 2 <= all.count else { break }
+                length = Int(all[index]) << 8 | Int(all[index + 1])
+                index += 2
+            } else if length == 127 {
+                break
+            }
+            guard index + length <= all.count else { break }
+            frames.append((opcode, Array(all[index..<index + length])))
+            index += length
+        }
+        return frames
+    }
+
+    /// The response status line, e.g. `HTTP/1.1 101 Switching Protocols`.
+    var statusLine: String {
+        let text = String(decoding: bytes.withLockedValue { $0.prefix(200) }, as: UTF8.self)
+        return text.components(separatedBy: "\r\n").first ?? ""
+    }
+
+    /// The code of the close frame the server sent, once the connection has ended.
+    func closeCode(timeout: Double = 5) async -> Int? {
+        guard await waitClosed(timeout: timeout) else { return nil }
+        guard let close = frames.first(where: { $0.opcode == 0x8 }), close.payload.count >= 2 else { return nil }
+        return Int(close.payload[0]) << 8 | Int(close.payload[1])
+    }
+
+    /// Data frames (text or binary) the server sent.
+    var dataFrames: Int { frames.filter { $0.opcode == 0x1 || $0.opcode == 0x2 }.count }
+
+    func waitClosed(timeout: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if isClosed { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return isClosed
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+
+    private final class Recorder: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let box: NIOLockedValueBox<RawSocket?>
+
+        init(box: NIOLockedValueBox<RawSocket?>) {
+            self.box = box
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            box.withLockedValue { socket in
+                socket?.bytes.withLockedValue { bytes in
+                    if bytes.count < 1 << 20 { bytes += buffer.readableBytesView }
+                }
+            }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            box.withLockedValue { $0?.closed.withLockedValue { $0 = true } }
+        }
+    }
+}
