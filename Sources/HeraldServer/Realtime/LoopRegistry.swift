@@ -18,6 +18,7 @@ final class LoopRegistry {
     private var countsLoading: Set<String> = []
     private let inbox: InboxStore
     private var heartbeat: RepeatedTask?
+    private var lastPing = NIODeadline.now()
 
     init(eventLoop: any EventLoop, index: Int, stride: Int, inbox: InboxStore) {
         self.eventLoop = eventLoop
@@ -163,12 +164,15 @@ final class LoopRegistry {
 
     // MARK: Heartbeat and shutdown
 
-    /// Pings every socket each interval, and closes those that sent nothing, not even a pong, for two.
+    /// Pings every socket each interval, and closes those that sent nothing, not even a pong, for two. The sweep
+    /// runs four times per interval, so a dead peer goes within two and a quarter intervals of its last sign of life.
     func startHeartbeat(interval: Double) {
         let amount = TimeAmount.nanoseconds(Int64(interval * 1e9))
+        let step = TimeAmount.nanoseconds(Int64(interval * 1e9 / 4))
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        heartbeat = eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) { _ in
-            bound.value.sweep(timeout: amount * 2)
+        lastPing = .now()
+        heartbeat = eventLoop.scheduleRepeatedTask(initialDelay: step, delay: step) { _ in
+            bound.value.sweep(interval: amount)
         }
     }
 
@@ -177,12 +181,14 @@ final class LoopRegistry {
         heartbeat = nil
     }
 
-    private func sweep(timeout: TimeAmount) {
+    private func sweep(interval: TimeAmount) {
         let now = NIODeadline.now()
+        let ping = now - lastPing >= interval
+        if ping { lastPing = now }
         for session in sessions.values {
-            if now - session.lastSeen > timeout {
+            if now - session.lastSeen > interval * 2 {
                 session.close(.goingAway("heartbeat timeout"))
-            } else {
+            } else if ping {
                 session.ping()
             }
         }

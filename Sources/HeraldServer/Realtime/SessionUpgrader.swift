@@ -24,7 +24,7 @@ struct SessionUpgrader: Upgrader {
                     guard let shard = registry.shard(for: channel.eventLoop) else {
                         throw HeraldError.unavailable("no registry for this event loop")
                     }
-                    try channel.setOption(
+                    try channel.syncOptions?.setOption(
                         ChannelOptions.writeBufferWaterMark,
                         value: .init(low: sendBufferBytes / 2, high: sendBufferBytes))
                     let handlers = channel.pipeline.syncOperations
