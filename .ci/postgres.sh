@@ -29,7 +29,8 @@ if [ ! -f "$data/PG_VERSION" ]; then
   runuser -u postgres -- "$bin/initdb" -D "$data" -U herald --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 fi
 if ! runuser -u postgres -- "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-  runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
+  # setsid: the server gets a session of its own, so no signal sent to the caller's process group reaches it.
+  runuser -u postgres -- setsid "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
     -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=600 -c shared_buffers=256MB" \
     start >/dev/null
 fi

@@ -203,7 +203,8 @@ struct RealtimeProtocolTests {
             let socket = try await TestSocket.open(server, token: try await server.token("flood"))
             // All written at once, before the server can close, so no write of ours fails mid-flood.
             for _ in 0..<300 { socket.socket.send(#"{"type":"ping"}"#, promise: nil) }
-            #expect(try await socket.closeCode() == 1008)
+            let code = try await socket.closeCode()
+            #expect(code == 1008, "closed with \(String(describing: code)) after \(socket.messages)")
             #expect(socket.all("error").contains { $0["code"] == .string("rate_limited") })
             #expect(socket.all("pong").count >= Int(SessionHandlerLimits.burst))
         }

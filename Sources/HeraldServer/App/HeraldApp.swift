@@ -45,6 +45,7 @@ public final class HeraldApp: Sendable {
         application.routes.defaultMaxBodySize = "1mb"
         application.middleware = Middlewares()
         application.middleware.use(HeraldErrorMiddleware())
+        application.middleware.use(DeadlineMiddleware(seconds: 5))
 
         let membership = MembershipStore(client: postgres, logger: logger)
         let inboxStore = InboxStore(client: postgres, logger: logger)

@@ -187,7 +187,7 @@ final class LoopRegistry {
         if ping { lastPing = now }
         for session in sessions.values {
             if now - session.lastSeen > interval * 2 {
-                session.close(.goingAway("heartbeat timeout"))
+                session.close(.goingAway("heartbeat timeout"), peerUnresponsive: true)
             } else if ping {
                 session.ping()
             }

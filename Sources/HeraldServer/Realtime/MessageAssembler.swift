@@ -20,6 +20,8 @@ final class MessageAssembler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        // After our close frame only the peer's close matters; everything else is read and dropped.
+        if closeSent && frame.opcode != .connectionClose { return }
         switch frame.opcode {
         case .ping:
             guard frame.fin else { return fail(context, .protocolError, "fragmented ping") }
@@ -112,7 +114,8 @@ final class MessageAssembler: ChannelInboundHandler {
     private func fail(_ context: ChannelHandlerContext, _ code: WebSocketErrorCode, _ reason: String) {
         guard !closeSent else { return }
         closeSent = true
-        WebSocketCloser.close(context: context, code: code, reason: reason)
+        // The stream can no longer be parsed reliably, so waiting for the peer's close frame is pointless.
+        WebSocketCloser.close(context: context, code: code, reason: reason, awaitReply: false)
     }
 
     /// Sessions close through here too, so the handshake state stays in one handler.

@@ -83,6 +83,8 @@ final class SessionHandler: ChannelInboundHandler {
             break
         }
         registered = true
+        // The client holds everything up to `since`; live notifications at or below it are not sent again.
+        if let since { lastSentID = since }
         shard.add(self)
         write(
             ServerFrame.connection(
@@ -118,6 +120,7 @@ final class SessionHandler: ChannelInboundHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !isClosing else { return }
         lastSeen = .now()
         switch unwrapInboundIn(data) {
         case .pong:
@@ -199,7 +202,9 @@ final class SessionHandler: ChannelInboundHandler {
     /// Sends a frame, or closes with 1008 if the peer has let `WS_SEND_BUFFER_BYTES` pile up unread.
     func write(_ buffer: ByteBuffer) {
         guard let context, !isClosing else { return }
-        guard context.channel.isWritable else { return close(.policyViolation("send buffer full")) }
+        guard context.channel.isWritable else {
+            return close(.policyViolation("send buffer full"), peerUnresponsive: true)
+        }
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
     }
 
@@ -226,10 +231,12 @@ final class SessionHandler: ChannelInboundHandler {
             promise: nil)
     }
 
-    func close(_ reason: HeraldError) {
+    /// Closes with `reason`'s close code. A peer that is dead or not reading is not waited for.
+    func close(_ reason: HeraldError, peerUnresponsive: Bool = false) {
         guard let context, !isClosing else { return }
         isClosing = true
-        WebSocketCloser.close(context: context, code: reason.closeCode, reason: reason.closeReason)
+        WebSocketCloser.close(
+            context: context, code: reason.closeCode, reason: reason.closeReason, awaitReply: !peerUnresponsive)
     }
 
     // MARK: Work off the loop
