@@ -41,18 +41,7 @@ public struct PublicationParser: Sendable {
         }
         let title = requiredString(fields, "title", minLength: 1, maxLength: 200, &issues)
         let message = requiredString(fields, "message", maxLength: 1000, &issues)
-        var dataJSON = "{}"
-        if let value = fields["data"], !value.isNull {
-            if case .object = value {
-                dataJSON = value.jsonText
-                if dataJSON.utf8.count > Self.maxDataBytes {
-                    issues.append(
-                        .body("data", "data must be at most \(Self.maxDataBytes) bytes of JSON", type: "value_error"))
-                }
-            } else {
-                issues.append(.body("data", "Input should be a valid dictionary", type: "dict_type"))
-            }
-        }
+        let dataJSON = self.dataJSON(fields, maxBytes: Self.maxDataBytes, &issues)
         let actionURL = optionalString(fields, "action_url", maxLength: 500, &issues)
         let collapseKey = optionalString(fields, "collapse_key", minLength: 1, maxLength: 200, &issues)
         var idempotencyKey = optionalString(fields, "idempotency_key", minLength: 1, maxLength: 200, &issues)
@@ -135,6 +124,20 @@ public struct PublicationParser: Sendable {
             return nil
         }
         return targets[0]
+    }
+
+    /// The optional `data` object as JSON text (`{}` when absent), at most `maxBytes` of it.
+    func dataJSON(_ fields: [String: JSONValue], maxBytes: Int, _ issues: inout [ValidationIssue]) -> String {
+        guard let value = fields["data"], !value.isNull else { return "{}" }
+        guard case .object = value else {
+            issues.append(.body("data", "Input should be a valid dictionary", type: "dict_type"))
+            return "{}"
+        }
+        let text = value.jsonText
+        if text.utf8.count > maxBytes {
+            issues.append(.body("data", "data must be at most \(maxBytes) bytes of JSON", type: "value_error"))
+        }
+        return text
     }
 
     private func identifier(_ value: JSONValue, _ field: String, _ issues: inout [ValidationIssue]) -> String? {

@@ -35,18 +35,7 @@ struct EventsController: Sendable {
         if eventType == nil || eventType!.isEmpty || eventType!.count > 64 {
             issues.append(.body("event_type", "event_type must be a string of 1 to 64 characters", type: "string_type"))
         }
-        var dataJSON = "{}"
-        if let data = fields["data"], !data.isNull {
-            if case .object = data {
-                dataJSON = data.jsonText
-                if dataJSON.utf8.count > Self.maxDataBytes {
-                    issues.append(
-                        .body("data", "data must be at most \(Self.maxDataBytes) bytes of JSON", type: "value_error"))
-                }
-            } else {
-                issues.append(.body("data", "Input should be a valid dictionary", type: "dict_type"))
-            }
-        }
+        let dataJSON = parser.dataJSON(fields, maxBytes: Self.maxDataBytes, &issues)
         guard issues.isEmpty, let target, let eventType else { throw HeraldError.validation(issues) }
         try await policy.authorize(principal, to: target)
         let event = EphemeralEvent(
