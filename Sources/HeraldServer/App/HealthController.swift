@@ -20,9 +20,7 @@ struct HealthController: Sendable {
             writer.key("listener")
             writer.string(listener.isListening ? "listening" : "down")
             writer.endObject()
-            return Response(
-                status: ready ? .ok : .serviceUnavailable, headers: ["content-type": "application/json"],
-                body: .init(buffer: writer.buffer))
+            return Response.json(ready ? .ok : .serviceUnavailable, writer)
         }
     }
 
@@ -32,7 +30,6 @@ struct HealthController: Sendable {
         writer.key("status")
         writer.string(text)
         writer.endObject()
-        return Response(
-            status: status, headers: ["content-type": "application/json"], body: .init(buffer: writer.buffer))
+        return .json(status, writer)
     }
 }

@@ -170,7 +170,6 @@ public struct InboxController: Sendable {
         writer.beginObject()
         members(&writer)
         writer.endObject()
-        return Response(
-            status: status, headers: ["content-type": "application/json"], body: .init(buffer: writer.buffer))
+        return .json(status, writer)
     }
 }

@@ -47,7 +47,6 @@ struct EventsController: Sendable {
         writer.key("delivered")
         writer.int(delivered)
         writer.endObject()
-        return Response(
-            status: .accepted, headers: ["content-type": "application/json"], body: .init(buffer: writer.buffer))
+        return .json(.accepted, writer)
     }
 }

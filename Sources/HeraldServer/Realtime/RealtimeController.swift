@@ -86,6 +86,6 @@ struct RealtimeController: Sendable {
         writer.key("database")
         writer.string(database ? "ok" : "down")
         writer.endObject()
-        return Response(status: .ok, headers: ["content-type": "application/json"], body: .init(buffer: writer.buffer))
+        return .json(.ok, writer)
     }
 }
