@@ -60,15 +60,7 @@ public enum HeraldError: Error, Sendable, Equatable {
 
     /// The text of a close frame's reason: short, since control frames carry at most 123 bytes of it.
     public var closeReason: String {
-        var writer = JSONWriter()
-        writeDetail(to: &writer)
-        let text: String
-        if case .validation = self {
-            text = "invalid input"
-        } else {
-            text = JSONValue.parse(writer.bytes)?.stringValue ?? code
-        }
-        return String(text.utf8.prefix(120)) ?? code
+        String(message.utf8.prefix(120)) ?? code
     }
 
     /// A short machine-readable code, used in WebSocket `error` frames.
@@ -91,15 +83,21 @@ public enum HeraldError: Error, Sendable, Equatable {
 
     /// The `detail` member of an error body: a string, or FastAPI's list of issues for 422.
     public func writeDetail(to writer: inout JSONWriter) {
+        guard case .validation(let issues) = self else { return writer.string(message) }
+        writer.beginArray()
+        for issue in issues { issue.write(to: &writer) }
+        writer.endArray()
+    }
+
+    /// The human-readable text: the case's own, or a summary for a list of validation issues.
+    public var message: String {
         switch self {
         case .unauthorized(let text), .forbidden(let text), .notFound(let text), .badRequest(let text),
             .payloadTooLarge(let text), .tooManyRequests(let text), .unavailable(let text), .replaced(let text),
             .goingAway(let text), .policyViolation(let text), .invalidPayload(let text):
-            writer.string(text)
-        case .validation(let issues):
-            writer.beginArray()
-            for issue in issues { issue.write(to: &writer) }
-            writer.endArray()
+            return text
+        case .validation:
+            return "invalid input"
         }
     }
 
