@@ -1,5 +1,7 @@
 import ArgumentParser
 import HeraldServer
+import Metrics
+import Prometheus
 import UnixSignals
 
 struct Serve: AsyncParsableCommand {
@@ -11,9 +13,11 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = settings.configuration()
         let logger = SettingFlags.bootstrapLogging(configuration)
+        let metrics = HeraldMetrics()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
         let app: HeraldApp
         do {
-            app = try await HeraldApp.start(configuration, logger: logger)
+            app = try await HeraldApp.start(configuration, logger: logger, metrics: metrics)
         } catch {
             SettingFlags.fail(error)
         }

@@ -36,7 +36,7 @@ struct SettingFlags: ParsableArguments {
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = level
-                return handler
+                return RedactingLogHandler(handler)
             }
         }
         return Logger(label: "herald")

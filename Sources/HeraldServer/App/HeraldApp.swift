@@ -9,6 +9,7 @@ public final class HeraldApp: Sendable {
     public let postgres: PostgresClient
     let application: Application
     let registry: SocketRegistry
+    public let metrics: HeraldMetrics
     private let postgresTask: Task<Void, Never>
     private let listenerTask: Task<Void, Never>
     /// The port actually bound (differs from the configured one when that is 0).
@@ -16,19 +17,24 @@ public final class HeraldApp: Sendable {
 
     private init(
         configuration: HeraldConfiguration, postgres: PostgresClient, application: Application,
-        registry: SocketRegistry, postgresTask: Task<Void, Never>, listenerTask: Task<Void, Never>, port: Int
+        registry: SocketRegistry, metrics: HeraldMetrics, postgresTask: Task<Void, Never>,
+        listenerTask: Task<Void, Never>, port: Int
     ) {
         self.configuration = configuration
         self.postgres = postgres
         self.application = application
         self.registry = registry
+        self.metrics = metrics
         self.postgresTask = postgresTask
         self.listenerTask = listenerTask
         self.port = port
     }
 
-    /// Builds and starts an instance; it serves until ``shutdown()``.
-    public static func start(_ configuration: HeraldConfiguration, logger: Logger) async throws -> HeraldApp {
+    /// Builds and starts an instance; it serves until ``shutdown()``. `metrics` is where its series go (`herald
+    /// serve` shares it with swift-metrics' global factory, so Vapor's HTTP series land there too).
+    public static func start(
+        _ configuration: HeraldConfiguration, logger: Logger, metrics: HeraldMetrics = HeraldMetrics()
+    ) async throws -> HeraldApp {
         let databaseURL = try configuration.requireDatabase()
         let verifier = try await configuration.makeTokenVerifier()
         let postgres = PostgresClient(
@@ -38,13 +44,15 @@ public final class HeraldApp: Sendable {
 
         let application = try await Application.make(.init(name: "production", arguments: ["herald"]))
         application.logger = logger
+        application.http.server.configuration.logger = logger
         application.http.server.configuration.hostname = configuration.host
         application.http.server.configuration.port = configuration.port
         application.http.server.configuration.serverName = "herald"
         application.http.server.configuration.reuseAddress = true
         application.routes.defaultMaxBodySize = "1mb"
         application.middleware = Middlewares()
-        application.middleware.use(HeraldErrorMiddleware())
+        application.middleware.use(RequestLogMiddleware(trustedProxies: configuration.trustedProxies))
+        application.middleware.use(HeraldErrorMiddleware(metrics: metrics))
         application.middleware.use(DeadlineMiddleware(seconds: 5))
 
         let membership = MembershipStore(client: postgres, logger: logger)
@@ -56,19 +64,19 @@ public final class HeraldApp: Sendable {
         let registry = SocketRegistry(
             eventLoops: loops, inbox: inboxStore,
             limiter: ConnectionLimiter(
-                limit: configuration.maxConnectionsPerUser, policy: configuration.limitPolicy))
+                limit: configuration.maxConnectionsPerUser, policy: configuration.limitPolicy), metrics: metrics)
         let dispatcher = FanoutDispatcher(
             registry: registry, store: fanout, instanceID: configuration.instanceID, logger: logger)
         let listener = NotifyListener(
             configuration: try DatabaseURL.connectionConfiguration(databaseURL), dispatcher: dispatcher,
-            logger: logger)
+            logger: logger, metrics: metrics)
         let listenerTask = Task { await listener.run() }
 
         let api = application.grouped("api", "v1")
         let authenticated = api.grouped(BearerAuthenticator(verifier: verifier, membership: membership))
         InboxController(
             store: inboxStore, parser: parser, policy: policy,
-            notifier: InboxNotifier(inbox: inboxStore, fanout: fanout, logger: logger)
+            notifier: InboxNotifier(inbox: inboxStore, fanout: fanout, logger: logger), metrics: metrics
         ).register(on: authenticated)
         EventsController(
             parser: parser, policy: policy, registry: registry, fanout: fanout, instanceID: configuration.instanceID
@@ -77,12 +85,20 @@ public final class HeraldApp: Sendable {
             verifier: verifier, membership: membership,
             services: RealtimeServices(
                 inbox: inboxStore, verifier: verifier, heartbeatInterval: configuration.heartbeatInterval,
-                resumeMax: configuration.resumeMax, logger: logger),
+                resumeMax: configuration.resumeMax, logger: logger, metrics: metrics),
             registry: registry, listener: listener, fanout: fanout, instanceID: configuration.instanceID,
             startedAt: Date(), maxMessageBytes: configuration.maxMessageBytes,
             sendBufferBytes: configuration.sendBufferBytes
         ).register(on: api)
-        HealthController(fanout: fanout, listener: listener).register(on: api)
+        let health = HealthController(fanout: fanout, listener: listener)
+        let scrape = MetricsController(metrics: metrics, registry: registry)
+        // Operators' endpoints answer at the root too, where probes and Prometheus look by default.
+        for routes in [api, application.routes as any RoutesBuilder] {
+            health.register(on: routes)
+            scrape.register(on: routes)
+        }
+        WebController(notificationTypes: configuration.notificationTypes, version: RealtimeController.version)
+            .register(on: application.routes)
         registry.startHeartbeats(interval: configuration.heartbeatInterval)
 
         do {
@@ -97,7 +113,18 @@ public final class HeraldApp: Sendable {
         logger.info("herald listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
         return HeraldApp(
             configuration: configuration, postgres: postgres, application: application, registry: registry,
-            postgresTask: postgresTask, listenerTask: listenerTask, port: port)
+            metrics: metrics, postgresTask: postgresTask, listenerTask: listenerTask, port: port)
+    }
+
+    /// Every route as `METHOD /path`, with parameters as `{name}`: what the OpenAPI document must describe.
+    public var routeDescriptions: [String] {
+        application.routes.all.map { route in
+            let path = route.path.map { component -> String in
+                if case .parameter(let name) = component { return "{\(name)}" }
+                return component.description
+            }
+            return "\(route.method.rawValue) /" + path.joined(separator: "/")
+        }
     }
 
     /// Drains (SPEC §5): stops admitting sockets, closes every socket with 1001 and waits for them to go (at most

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 
 /// The validated settings of one Herald process (SPEC §6). Built once at start-up and passed down; nothing reads
 /// the environment after this.
@@ -40,6 +41,8 @@ public struct HeraldConfiguration: Sendable {
     public var sendBufferBytes: Int
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// Peers whose `X-Forwarded-For` names the real client (the nginx in front).
+    public var trustedProxies: Set<String>
 
     /// Reads the settings from `environment`, overridden by `--flag value` / `--flag=value` in `arguments`.
     public init(environment: [String: String], arguments: [String] = []) throws {
@@ -89,6 +92,14 @@ public struct HeraldConfiguration: Sendable {
         sendBufferBytes = try reader.integer("WS_SEND_BUFFER_BYTES", in: 1024...1_073_741_824)
         logLevel = try reader.choice("LOG_LEVEL", Logger.Level.self)
         logFormat = try reader.choice("LOG_FORMAT", LogFormat.self)
+        trustedProxies = []
+        for proxy in (reader.text("TRUSTED_PROXIES") ?? "").split(separator: ",") {
+            let address = proxy.trimmingCharacters(in: .whitespaces)
+            guard (try? SocketAddress(ipAddress: address, port: 0)) != nil else {
+                throw ConfigurationError(setting: "TRUSTED_PROXIES", problem: "has an invalid IP address '\(address)'")
+            }
+            trustedProxies.insert(address)
+        }
     }
 
     /// The settings `herald serve` and `herald migrate` cannot start without.

@@ -5,7 +5,11 @@ import Vapor
 /// ``HeraldError`` maps itself; Vapor's own aborts (unknown route, body too large) keep their status; a lost
 /// database is 503 so callers retry; anything else is logged and answered 500 without internals.
 public struct HeraldErrorMiddleware: AsyncMiddleware {
-    public init() {}
+    let metrics: HeraldMetrics
+
+    init(metrics: HeraldMetrics) {
+        self.metrics = metrics
+    }
 
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         do {
@@ -14,6 +18,10 @@ public struct HeraldErrorMiddleware: AsyncMiddleware {
             let mapped = Self.map(error)
             if mapped.status == .internalServerError {
                 request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            if Self.isDatabaseFailure(error) {
+                metrics.databaseError("rest")
+                request.logger.warning("database unavailable", metadata: ["error": "\(error)"])
             }
             var headers = HTTPHeaders([("content-type", "application/json")])
             if mapped.status == .unauthorized { headers.add(name: .wwwAuthenticate, value: "Bearer") }
@@ -44,6 +52,17 @@ public struct HeraldErrorMiddleware: AsyncMiddleware {
             writer.string("Internal Server Error")
             writer.endObject()
             return (.internalServerError, writer)
+        }
+    }
+
+    /// Whether `error` came from PostgreSQL being unreachable.
+    static func isDatabaseFailure(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PSQLError: return isConnectionFailure(error)
+        case let error as HeraldError:
+            if case .unavailable = error { return true }
+            return false
+        default: return false
         }
     }
 

@@ -1,15 +1,25 @@
 import Foundation
 import Logging
 
-/// One JSON object per line on stderr, for log shippers. Metadata values are written as strings.
+/// One JSON object per line, on stderr by default, for log shippers. Metadata values are written as strings, and
+/// every string passes through ``LogRedactor`` first, so no token reaches the log.
 public struct JSONLogHandler: LogHandler {
+    /// Receives each finished line, newline included.
+    public typealias Output = @Sendable ([UInt8]) -> Void
+
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let label: String
+    private let output: Output
 
-    public init(label: String, level: Logger.Level) {
+    public static let standardError: Output = { line in
+        line.withUnsafeBytes { buffer in _ = write(STDERR_FILENO, buffer.baseAddress, buffer.count) }
+    }
+
+    public init(label: String, level: Logger.Level, output: @escaping Output = JSONLogHandler.standardError) {
         self.label = label
         self.logLevel = level
+        self.output = output
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -30,17 +40,15 @@ public struct JSONLogHandler: LogHandler {
         writer.key("logger")
         writer.string(label)
         writer.key("msg")
-        writer.string(message.description)
+        writer.string(LogRedactor.redact(message.description))
         let merged = metadata.merging(explicit ?? [:], uniquingKeysWith: { _, new in new })
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             writer.key(key)
-            writer.string(value.description)
+            writer.string(LogRedactor.redact(value.description))
         }
         writer.endObject()
         var bytes = writer.bytes
         bytes.append(UInt8(ascii: "\n"))
-        bytes.withUnsafeBytes { buffer in
-            _ = write(STDERR_FILENO, buffer.baseAddress, buffer.count)
-        }
+        output(bytes)
     }
 }

@@ -33,6 +33,10 @@ public struct Setting: Sendable {
         Setting("WS_MAX_MESSAGE_BYTES", "largest client message", default: "65536"),
         Setting("WS_RESUME_MAX", "most notifications replayed on resume before a reset", default: "1000"),
         Setting("WS_SEND_BUFFER_BYTES", "outbound bytes queued for a socket before it is closed", default: "1048576"),
+        Setting(
+            "TRUSTED_PROXIES",
+            "comma-separated proxy addresses whose X-Forwarded-For is believed (e.g. 127.0.0.1 behind nginx)",
+            default: ""),
         Setting("LOG_LEVEL", "trace, debug, info, notice, warning, error or critical", default: "info"),
         Setting("LOG_FORMAT", "json or text", default: "json"),
     ]

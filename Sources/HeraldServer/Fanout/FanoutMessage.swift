@@ -1,7 +1,7 @@
 /// What travels on the `herald` NOTIFY channel between instances (SPEC §5).
 ///
 /// The format is line-based so a receiver routes on a small JSON header and forwards the item JSON untouched:
-/// - `n`, then per notification a header line `{"id","aud","t","exp","rep"}` and an item line;
+/// - `n`, then per notification a header line `{"id","aud","t","exp","rep","at"}` and an item line;
 /// - `r`, then one line of comma-separated ids: notifications too large for a payload, fetched by id;
 /// - `i`, then `{"u","r","ids","c"}`: an inbox change;
 /// - `e`, then `{"aud","t","o"}` and a data line: an ephemeral event.
@@ -20,8 +20,9 @@ public enum FanoutMessage: Sendable, Equatable {
         var payloads: [String] = []
         var current = "n"
         var byID: [Int64] = []
+        let now = Timestamp.microsecondsNow()
         for notification in notifications {
-            let entry = "\n" + header(notification) + "\n" + notification.itemJSON
+            let entry = "\n" + header(notification, publishedAt: now) + "\n" + notification.itemJSON
             if entry.utf8.count + 1 > payloadLimit {
                 byID.append(notification.id)
                 continue
@@ -70,7 +71,7 @@ public enum FanoutMessage: Sendable, Equatable {
         }
     }
 
-    private static func header(_ notification: LiveNotification) -> String {
+    private static func header(_ notification: LiveNotification, publishedAt: Int64) -> String {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("id")
@@ -83,6 +84,8 @@ public enum FanoutMessage: Sendable, Equatable {
         if let expires = notification.expiresAtMillis { writer.int(expires) } else { writer.null() }
         writer.key("rep")
         writer.bool(notification.replacedOthers)
+        writer.key("at")
+        writer.int(publishedAt)
         writer.endObject()
         return writer.string
     }
@@ -102,7 +105,8 @@ public enum FanoutMessage: Sendable, Equatable {
                 notifications.append(
                     LiveNotification(
                         id: id, audience: audience, type: type, expiresAtMillis: header["exp"]?.int64Value,
-                        itemJSON: lines[index + 1], replacedOthers: header["rep"] == .bool(true)))
+                        itemJSON: lines[index + 1], replacedOthers: header["rep"] == .bool(true),
+                        publishedAtMicros: header["at"]?.int64Value))
                 index += 2
             }
             self = .notifications(notifications)

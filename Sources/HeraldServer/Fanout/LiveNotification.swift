@@ -9,9 +9,12 @@ public struct LiveNotification: Sendable, Equatable {
     public var itemJSON: String
     /// Whether publishing it replaced older notifications (collapse), which changes counts by more than one.
     public var replacedOthers: Bool
+    /// When the publisher sent it, in wall-clock microseconds; `nil` for notifications read back from the table.
+    public var publishedAtMicros: Int64?
 
     public init(
-        id: Int64, audience: String, type: String, expiresAtMillis: Int64?, itemJSON: String, replacedOthers: Bool
+        id: Int64, audience: String, type: String, expiresAtMillis: Int64?, itemJSON: String, replacedOthers: Bool,
+        publishedAtMicros: Int64? = nil
     ) {
         self.id = id
         self.audience = audience
@@ -19,5 +22,6 @@ public struct LiveNotification: Sendable, Equatable {
         self.expiresAtMillis = expiresAtMillis
         self.itemJSON = itemJSON
         self.replacedOthers = replacedOthers
+        self.publishedAtMicros = publishedAtMicros
     }
 }

@@ -8,12 +8,17 @@ final class NotifyListener: Sendable {
     private let configuration: PostgresConnection.Configuration
     private let dispatcher: FanoutDispatcher
     private let logger: Logger
+    private let metrics: HeraldMetrics
     private let listening = NIOLockedValueBox(false)
 
-    init(configuration: PostgresConnection.Configuration, dispatcher: FanoutDispatcher, logger: Logger) {
+    init(
+        configuration: PostgresConnection.Configuration, dispatcher: FanoutDispatcher, logger: Logger,
+        metrics: HeraldMetrics
+    ) {
         self.configuration = configuration
         self.dispatcher = dispatcher
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Whether LISTEN is in place right now (part of readiness).
@@ -44,13 +49,19 @@ final class NotifyListener: Sendable {
                         await dispatcher.handle(notification.payload)
                     }
                 } catch {
-                    if !Task.isCancelled { logger.warning("listener connection lost", metadata: ["error": "\(error)"]) }
+                    if !Task.isCancelled {
+                        metrics.databaseError("listener")
+                        logger.warning("listener connection lost", metadata: ["error": "\(error)"])
+                    }
                 }
                 listening.withLockedValue { $0 = false }
                 try? await connection.close()
             } catch {
                 listening.withLockedValue { $0 = false }
-                if !Task.isCancelled { logger.warning("listener cannot connect", metadata: ["error": "\(error)"]) }
+                if !Task.isCancelled {
+                    metrics.databaseError("listener")
+                    logger.warning("listener cannot connect", metadata: ["error": "\(error)"])
+                }
             }
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(2))

@@ -10,12 +10,17 @@ public struct InboxController: Sendable {
     private let parser: PublicationParser
     private let policy: PublishPolicy
     private let notifier: InboxNotifier
+    private let metrics: HeraldMetrics
 
-    public init(store: InboxStore, parser: PublicationParser, policy: PublishPolicy, notifier: InboxNotifier) {
+    init(
+        store: InboxStore, parser: PublicationParser, policy: PublishPolicy, notifier: InboxNotifier,
+        metrics: HeraldMetrics
+    ) {
         self.store = store
         self.parser = parser
         self.policy = policy
         self.notifier = notifier
+        self.metrics = metrics
     }
 
     public func register(on routes: any RoutesBuilder) {
@@ -24,9 +29,11 @@ public struct InboxController: Sendable {
         notifications.get("unread", use: { try await self.list($0, unreadOnly: true) })
         notifications.get("unread-count", use: unreadCount)
         notifications.put("read-all", use: markAllRead)
-        notifications.put(":id", "read", use: { try await self.change($0, .read, "Notification marked as read") })
-        notifications.put(":id", "unread", use: { try await self.change($0, .unread, "Notification marked as unread") })
-        notifications.delete(":id", use: { try await self.change($0, .delete, "Notification deleted") })
+        notifications.put(
+            ":notification_id", "read", use: { try await self.change($0, .read, "Notification marked as read") })
+        notifications.put(
+            ":notification_id", "unread", use: { try await self.change($0, .unread, "Notification marked as unread") })
+        notifications.delete(":notification_id", use: { try await self.change($0, .delete, "Notification deleted") })
         notifications.delete(use: clear)
         notifications.on(.POST, body: .collect(maxSize: "1mb"), use: publish)
     }
@@ -78,7 +85,9 @@ public struct InboxController: Sendable {
 
     func change(_ request: Request, _ change: InboxStore.Change, _ message: String) async throws -> Response {
         let principal = try request.principal
-        guard let raw = request.parameters.get("id") else { throw HeraldError.notFound("Notification not found") }
+        guard let raw = request.parameters.get("notification_id") else {
+            throw HeraldError.notFound("Notification not found")
+        }
         guard let id = Int64(raw) else {
             throw HeraldError.validation([
                 .init(
@@ -126,6 +135,7 @@ public struct InboxController: Sendable {
             body, idempotencyHeader: request.headers.first(name: "Idempotency-Key"), publisher: principal.userID)
         try await policy.authorize(principal, to: publication.target)
         let result = try await store.publish(publication)
+        if !result.replayed { metrics.published(result.ids.count) }
         let response = Self.json(.created) { writer in
             writer.key("ids")
             writer.ints(result.ids)

@@ -46,7 +46,7 @@ public struct PublicationParser: Sendable {
         let collapseKey = optionalString(fields, "collapse_key", minLength: 1, maxLength: 200, &issues)
         var idempotencyKey = optionalString(fields, "idempotency_key", minLength: 1, maxLength: 200, &issues)
         if let header = idempotencyHeader {
-            if header.isEmpty || header.count > 200 {
+            if header.isEmpty || header.unicodeScalars.count > 200 {
                 issues.append(
                     .init(
                         [.name("header"), .name("Idempotency-Key")], "must be 1 to 200 characters", type: "value_error")
@@ -90,7 +90,7 @@ public struct PublicationParser: Sendable {
                     var seen = Set<String>()
                     var ids: [String] = []
                     for (index, element) in elements.enumerated() {
-                        guard let id = element.identifierValue, !id.isEmpty, id.count <= 200 else {
+                        guard let id = element.identifierValue, !id.isEmpty, id.unicodeScalars.count <= 200 else {
                             issues.append(
                                 .init(
                                     [.name("body"), .name("user_ids"), .index(index)], "Input should be a valid id",
@@ -141,7 +141,7 @@ public struct PublicationParser: Sendable {
     }
 
     private func identifier(_ value: JSONValue, _ field: String, _ issues: inout [ValidationIssue]) -> String? {
-        guard let id = value.identifierValue, !id.isEmpty, id.count <= 200 else {
+        guard let id = value.identifierValue, !id.isEmpty, id.unicodeScalars.count <= 200 else {
             issues.append(
                 .body(field, "Input should be a string or integer of 1 to 200 characters", type: "string_type"))
             return nil
@@ -168,6 +168,8 @@ public struct PublicationParser: Sendable {
         return checkedString(value, name, minLength: minLength, maxLength: maxLength, &issues)
     }
 
+    /// Lengths count Unicode scalars, as JSON Schema and FastAPI do, not Swift's grapheme clusters, so the limits
+    /// in `/openapi.json` mean what they say.
     private func checkedString(
         _ value: JSONValue, _ name: String, minLength: Int, maxLength: Int, _ issues: inout [ValidationIssue]
     ) -> String? {
@@ -175,11 +177,11 @@ public struct PublicationParser: Sendable {
             issues.append(.body(name, "Input should be a valid string", type: "string_type"))
             return nil
         }
-        if text.count < minLength {
+        if text.unicodeScalars.count < minLength {
             issues.append(.body(name, "String should have at least \(minLength) character", type: "string_too_short"))
             return nil
         }
-        if text.count > maxLength {
+        if text.unicodeScalars.count > maxLength {
             issues.append(.body(name, "String should have at most \(maxLength) characters", type: "string_too_long"))
             return nil
         }

@@ -48,7 +48,7 @@ struct QueryParameters {
 
     func string(_ name: String, maxLength: Int, _ issues: inout [ValidationIssue]) -> String? {
         guard let text = raw(name) else { return nil }
-        if text.isEmpty || text.count > maxLength || text.utf8.contains(0) {
+        if text.isEmpty || text.unicodeScalars.count > maxLength || text.utf8.contains(0) {
             issues.append(.query(name, "String should have 1 to \(maxLength) characters", type: "string_type"))
             return nil
         }

@@ -11,10 +11,14 @@ enum ClientMessage: Equatable {
     static let maxAckIDs = 1000
     static let maxEventTypes = 100
 
-    /// Parses `text`, or throws ``HeraldError/badRequest(_:)`` / ``HeraldError/validation(_:)`` saying what is wrong.
-    static func parse(_ text: String) throws -> ClientMessage {
-        guard let value = JSONValue.parse(Array(text.utf8)) else { throw HeraldError.badRequest("invalid JSON") }
-        guard value.objectValue != nil else { throw HeraldError.badRequest("a message must be a JSON object") }
+    /// Parses `text`, or throws a ``FrameError`` saying what is wrong.
+    static func parse(_ text: String) throws(FrameError) -> ClientMessage {
+        guard let value = JSONValue.parse(Array(text.utf8)) else {
+            throw FrameError(code: .invalidJSON, detail: "invalid JSON")
+        }
+        guard value.objectValue != nil else {
+            throw FrameError(code: .badRequest, detail: "a message must be a JSON object")
+        }
         guard let type = value["type"]?.stringValue else { throw field("type", "is required and must be a string") }
         switch type {
         case "ping":
@@ -58,7 +62,7 @@ enum ClientMessage: Equatable {
             }
             return .auth(token)
         default:
-            throw HeraldError.badRequest("unknown message type '\(String(type.prefix(32)))'")
+            throw FrameError(code: .unknownType, detail: "unknown message type '\(String(type.prefix(32)))'")
         }
     }
 
@@ -66,7 +70,19 @@ enum ClientMessage: Equatable {
         !name.isEmpty && name.count <= 64
     }
 
-    private static func field(_ name: String, _ problem: String) -> HeraldError {
-        .validation([ValidationIssue([.name(name)], "\(name) \(problem)", type: "value_error")])
+    private static func field(_ name: String, _ problem: String) -> FrameError {
+        .field(name, problem)
+    }
+
+    /// The message's type, for `herald_messages_in_total`.
+    var kind: SocketCounters.Inbound {
+        switch self {
+        case .ping: .ping
+        case .subscribe: .subscribe
+        case .unsubscribe: .unsubscribe
+        case .ack: .ack
+        case .resume: .resume
+        case .auth: .auth
+        }
     }
 }

@@ -32,7 +32,7 @@ struct EventsController: Sendable {
         var issues: [ValidationIssue] = []
         let target = parser.parseTarget(fields, &issues)
         let eventType = fields["event_type"]?.stringValue
-        if eventType == nil || eventType!.isEmpty || eventType!.count > 64 {
+        if eventType == nil || eventType!.isEmpty || eventType!.unicodeScalars.count > 64 {
             issues.append(.body("event_type", "event_type must be a string of 1 to 64 characters", type: "string_type"))
         }
         let dataJSON = parser.dataJSON(fields, maxBytes: Self.maxDataBytes, &issues)

@@ -17,14 +17,18 @@ final class LoopRegistry {
     private var unreadCounts: [String: Int] = [:]
     private var countsLoading: Set<String> = []
     private let inbox: InboxStore
+    private let metrics: HeraldMetrics
+    /// This loop's socket counts since the last scrape (``SocketCounters``).
+    var counters = SocketCounters()
     private var heartbeat: RepeatedTask?
     private var lastPing = NIODeadline.now()
 
-    init(eventLoop: any EventLoop, index: Int, stride: Int, inbox: InboxStore) {
+    init(eventLoop: any EventLoop, index: Int, stride: Int, inbox: InboxStore, metrics: HeraldMetrics) {
         self.eventLoop = eventLoop
         self.index = index
         self.stride = stride
         self.inbox = inbox
+        self.metrics = metrics
     }
 
     /// Ids unique across the instance: each shard counts in its own residue class.
@@ -78,6 +82,9 @@ final class LoopRegistry {
         for (notification, frame) in batch {
             if let expires = notification.expiresAtMillis, expires <= wallMillis { continue }
             let recipients = sessions(for: notification.audience)
+            if let published = notification.publishedAtMicros, !recipients.isEmpty {
+                metrics.publishedToSent(microseconds: Timestamp.microsecondsNow() - published)
+            }
             var users = Set<String>()
             for session in recipients.values {
                 session.deliver(id: notification.id, frame: frame)
@@ -119,7 +126,7 @@ final class LoopRegistry {
         for audience in event.audiences {
             for session in sessions(for: audience).values
             where !delivered.contains(session.id) && session.accepts(eventType: event.eventType) {
-                session.write(frame)
+                session.write(frame, .event)
                 delivered.insert(session.id)
             }
         }
@@ -127,7 +134,7 @@ final class LoopRegistry {
     }
 
     private func push(_ user: String, _ frame: ByteBuffer) {
-        for session in (byUser[user] ?? [:]).values { session.write(frame) }
+        for session in (byUser[user] ?? [:]).values { session.write(frame, .inbox) }
     }
 
     /// Fetches a user's unread count into the cache, then optionally pushes it as an `inbox` frame.
@@ -159,7 +166,7 @@ final class LoopRegistry {
     /// Tells every socket here to refetch over REST.
     func resetAll(_ detail: String) {
         let frame = ServerFrame.reset(detail)
-        for session in sessions.values { session.write(frame) }
+        for session in sessions.values { session.write(frame, .reset) }
     }
 
     // MARK: Heartbeat and shutdown
@@ -187,7 +194,7 @@ final class LoopRegistry {
         if ping { lastPing = now }
         for session in sessions.values {
             if now - session.lastSeen > interval * 2 {
-                session.close(.goingAway("heartbeat timeout"), peerUnresponsive: true)
+                session.close(.goingAway("heartbeat timeout"), peerUnresponsive: true, counted: .heartbeat)
             } else if ping {
                 session.ping()
             }
@@ -197,6 +204,12 @@ final class LoopRegistry {
     /// Closes every socket with 1001 (SPEC §5 drain).
     func closeAll(_ reason: HeraldError) {
         for session in sessions.values { session.close(reason) }
+    }
+
+    /// Hands this loop's counts to the metrics and returns its number of sockets (`/metrics`).
+    func flushMetrics() -> Int {
+        metrics.add(counters.take())
+        return sessions.count
     }
 
     /// Counts for `/ws/status`.

@@ -99,6 +99,7 @@ final class MessageAssembler: ChannelInboundHandler {
             code = received
         }
         closeSent = true
+        context.fireUserInboundEventTriggered(PeerClosedEvent())
         var reply = context.channel.allocator.buffer(capacity: 2)
         reply.write(webSocketErrorCode: code)
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
@@ -124,6 +125,3 @@ final class MessageAssembler: ChannelInboundHandler {
         context.fireUserInboundEventTriggered(event)
     }
 }
-
-/// Tells ``MessageAssembler`` that a close frame already went out, so the peer's reply just ends the connection.
-struct CloseSentEvent {}

@@ -7,4 +7,5 @@ struct RealtimeServices: Sendable {
     let heartbeatInterval: Double
     let resumeMax: Int
     let logger: Logger
+    let metrics: HeraldMetrics
 }

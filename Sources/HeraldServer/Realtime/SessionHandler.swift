@@ -42,6 +42,8 @@ final class SessionHandler: ChannelInboundHandler {
     private var expiry: Scheduled<Void>?
     private(set) var isClosing = false
     private var registered = false
+    /// Why the socket is going, once known; a socket that just drops counts as `connection_lost`.
+    private var closeReason: SocketCounters.Close?
 
     init(
         principal: Principal, authFailure: HeraldError?, since: Int64?, services: RealtimeServices,
@@ -72,10 +74,17 @@ final class SessionHandler: ChannelInboundHandler {
 
     private func start() {
         guard !registered, !isClosing else { return }
-        if let authFailure { return close(authFailure) }
-        if registry.isDraining { return close(.goingAway("server is shutting down")) }
+        if let authFailure {
+            shard.counters.connects[SocketCounters.Connect.unauthorized.rawValue] += 1
+            return close(authFailure)
+        }
+        if registry.isDraining {
+            shard.counters.connects[SocketCounters.Connect.draining.rawValue] += 1
+            return close(.goingAway("server is shutting down"))
+        }
         switch registry.limiter.admit(principal.userID, entry) {
         case .rejected:
+            shard.counters.connects[SocketCounters.Connect.limited.rawValue] += 1
             return close(.tooManyRequests("connection limit reached"))
         case .admittedEvicting(let oldest):
             registry.close(oldest, with: .replaced("replaced by a newer session"))
@@ -83,13 +92,14 @@ final class SessionHandler: ChannelInboundHandler {
             break
         }
         registered = true
+        shard.counters.connects[SocketCounters.Connect.accepted.rawValue] += 1
         // The client holds everything up to `since`; live notifications at or below it are not sent again.
         if let since { lastSentID = since }
         shard.add(self)
         write(
             ServerFrame.connection(
                 sessionID: sessionID.uuidString.lowercased(), principal: principal,
-                heartbeatInterval: services.heartbeatInterval))
+                heartbeatInterval: services.heartbeatInterval), .connection)
         scheduleExpiry()
         if let since { replay(after: since) }
     }
@@ -109,12 +119,22 @@ final class SessionHandler: ChannelInboundHandler {
         expiry = nil
         guard registered else { return }
         registered = false
+        shard.counters.closes[(closeReason ?? .lost).rawValue] += 1
         shard.remove(self)
         registry.limiter.release(principal.userID, entry)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        close(.goingAway("connection error"))
+        close(.goingAway("connection error"), counted: .lost)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let sent = event as? CloseSentEvent, closeReason == nil {
+            closeReason = SocketCounters.Close(code: Int(UInt16(webSocketErrorCode: sent.code)))
+        } else if event is PeerClosedEvent, closeReason == nil {
+            closeReason = .client
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     // MARK: Inbound
@@ -126,16 +146,18 @@ final class SessionHandler: ChannelInboundHandler {
         case .pong:
             return
         case .binary:
+            shard.counters.inbound[SocketCounters.Inbound.binary.rawValue] += 1
             guard admitMessage() else { return }
-            reject(.badRequest("binary messages are not supported"))
+            reject(FrameError(code: .badRequest, detail: "binary messages are not supported"))
         case .text(let text):
             guard admitMessage() else { return }
             do {
-                handle(try ClientMessage.parse(text))
-            } catch let error as HeraldError {
-                reject(error)
+                let message = try ClientMessage.parse(text)
+                shard.counters.inbound[message.kind.rawValue] += 1
+                handle(message)
             } catch {
-                reject(.badRequest("invalid message"))
+                shard.counters.inbound[SocketCounters.Inbound.invalid.rawValue] += 1
+                reject(error)
             }
         }
     }
@@ -148,23 +170,14 @@ final class SessionHandler: ChannelInboundHandler {
         }
         if !rateLimited {
             rateLimited = true
-            write(ServerFrame.error(code: "rate_limited", detail: "too many messages"))
+            write(ServerFrame.error(code: "rate_limited", detail: "too many messages"), .error)
         }
         violation()
         return false
     }
 
-    private func reject(_ error: HeraldError) {
-        var detail = error.closeReason
-        if case .validation(let issues) = error, let first = issues.first { detail = first.msg }
-        let code: String
-        switch error {
-        case .validation: code = "invalid_field"
-        case .badRequest(let text) where text.hasPrefix("unknown message type"): code = "unknown_type"
-        case .badRequest(let text) where text == "invalid JSON": code = "invalid_json"
-        default: code = error.code
-        }
-        write(ServerFrame.error(code: code, detail: detail))
+    private func reject(_ error: FrameError) {
+        write(ServerFrame.error(code: error.code.rawValue, detail: error.detail), .error)
         violation()
     }
 
@@ -176,19 +189,20 @@ final class SessionHandler: ChannelInboundHandler {
     private func handle(_ message: ClientMessage) {
         switch message {
         case .ping:
-            write(ServerFrame.pong())
+            write(ServerFrame.pong(), .pong)
         case .subscribe(let types):
             subscriptions = (subscriptions ?? []).union(types)
-            write(ServerFrame.subscribed(subscriptions.map { $0.sorted() } ?? []))
+            write(ServerFrame.subscribed(subscriptions.map { $0.sorted() } ?? []), .subscribed)
         case .unsubscribe(let types):
             let remaining = (subscriptions ?? []).subtracting(types)
             subscriptions = remaining.isEmpty ? nil : remaining
-            write(ServerFrame.subscribed(subscriptions.map { $0.sorted() } ?? []))
+            write(ServerFrame.subscribed(subscriptions.map { $0.sorted() } ?? []), .subscribed)
         case .ack(let ids):
             acknowledge(ids)
         case .resume(let since):
             guard pending == nil else {
-                return write(ServerFrame.error(code: "resume_in_progress", detail: "a resume is already running"))
+                return write(
+                    ServerFrame.error(code: "resume_in_progress", detail: "a resume is already running"), .error)
             }
             lastSentID = since
             replay(after: since)
@@ -199,12 +213,13 @@ final class SessionHandler: ChannelInboundHandler {
 
     // MARK: Outbound
 
-    /// Sends a frame, or closes with 1008 if the peer has let `WS_SEND_BUFFER_BYTES` pile up unread.
-    func write(_ buffer: ByteBuffer) {
+    /// Sends a frame of type `kind`, or closes with 1008 if the peer has let `WS_SEND_BUFFER_BYTES` pile up unread.
+    func write(_ buffer: ByteBuffer, _ kind: SocketCounters.Outbound) {
         guard let context, !isClosing else { return }
         guard context.channel.isWritable else {
-            return close(.policyViolation("send buffer full"), peerUnresponsive: true)
+            return close(.policyViolation("send buffer full"), peerUnresponsive: true, counted: .sendBuffer)
         }
+        shard.counters.outbound[kind.rawValue] += 1
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
     }
 
@@ -216,7 +231,7 @@ final class SessionHandler: ChannelInboundHandler {
             return
         }
         lastSentID = id
-        write(frame)
+        write(frame, .notification)
     }
 
     func accepts(eventType: String) -> Bool {
@@ -231,10 +246,12 @@ final class SessionHandler: ChannelInboundHandler {
             promise: nil)
     }
 
-    /// Closes with `reason`'s close code. A peer that is dead or not reading is not waited for.
-    func close(_ reason: HeraldError, peerUnresponsive: Bool = false) {
+    /// Closes with `reason`'s close code. A peer that is dead or not reading is not waited for. `counted` names the
+    /// reason for `herald_closes_total` where the close code alone does not tell it.
+    func close(_ reason: HeraldError, peerUnresponsive: Bool = false, counted: SocketCounters.Close? = nil) {
         guard let context, !isClosing else { return }
         isClosing = true
+        closeReason = counted ?? SocketCounters.Close(code: Int(UInt16(webSocketErrorCode: reason.closeCode)))
         WebSocketCloser.close(
             context: context, code: reason.closeCode, reason: reason.closeReason, awaitReply: !peerUnresponsive)
     }
@@ -269,15 +286,18 @@ final class SessionHandler: ChannelInboundHandler {
         pending = nil
         switch result {
         case .success(let items) where items.count > services.resumeMax:
-            write(ServerFrame.reset("more than \(services.resumeMax) notifications were missed; refetch the inbox"))
+            write(
+                ServerFrame.reset("more than \(services.resumeMax) notifications were missed; refetch the inbox"),
+                .reset)
         case .success(let items):
             for item in items where item.id > lastSentID {
                 lastSentID = item.id
-                write(ServerFrame.notification(item))
+                write(ServerFrame.notification(item), .notification)
             }
         case .failure(let error):
             services.logger.warning("resume failed", metadata: ["error": "\(error)"])
-            write(ServerFrame.reset("resume is unavailable right now; refetch the inbox"))
+            services.metrics.databaseError("realtime")
+            write(ServerFrame.reset("resume is unavailable right now; refetch the inbox"), .reset)
         }
         for (id, frame) in buffered { deliver(id: id, frame: frame) }
     }
@@ -287,7 +307,9 @@ final class SessionHandler: ChannelInboundHandler {
         let inbox = services.inbox
         offLoop({ try await inbox.markDelivered(principal, ids: ids) }) { session, result in
             if case .failure = result {
-                session.write(ServerFrame.error(code: "unavailable", detail: "could not record the ack; send it again"))
+                session.services.metrics.databaseError("realtime")
+                session.write(
+                    ServerFrame.error(code: "unavailable", detail: "could not record the ack; send it again"), .error)
             }
         }
     }
@@ -304,13 +326,13 @@ final class SessionHandler: ChannelInboundHandler {
             principal = fresh
             shard.relocate(self, from: old.locations)
             scheduleExpiry()
-            write(ServerFrame.authOK(exp: fresh.expiresAt))
+            write(ServerFrame.authOK(exp: fresh.expiresAt), .authOK)
         case .success:
-            write(ServerFrame.error(code: "auth_failed", detail: "the new token is for another user"))
+            write(ServerFrame.error(code: "auth_failed", detail: "the new token is for another user"), .error)
         case .failure(let error as HeraldError):
-            write(ServerFrame.error(code: "auth_failed", detail: error.closeReason))
+            write(ServerFrame.error(code: "auth_failed", detail: error.closeReason), .error)
         case .failure:
-            write(ServerFrame.error(code: "auth_failed", detail: "invalid token"))
+            write(ServerFrame.error(code: "auth_failed", detail: "invalid token"), .error)
         }
     }
 

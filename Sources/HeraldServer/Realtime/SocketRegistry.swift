@@ -9,12 +9,16 @@ final class SocketRegistry: Sendable {
     private let shardByLoop: [ObjectIdentifier: Int]
     private let draining = NIOLockedValueBox(false)
 
-    init(eventLoops: [any EventLoop], inbox: InboxStore, limiter: ConnectionLimiter) {
+    private let metrics: HeraldMetrics
+
+    init(eventLoops: [any EventLoop], inbox: InboxStore, limiter: ConnectionLimiter, metrics: HeraldMetrics) {
         self.limiter = limiter
+        self.metrics = metrics
         var shards: [NIOLoopBoundBox<LoopRegistry>] = []
         var byLoop: [ObjectIdentifier: Int] = [:]
         for (index, loop) in eventLoops.enumerated() {
-            let registry = LoopRegistry(eventLoop: loop, index: index, stride: eventLoops.count, inbox: inbox)
+            let registry = LoopRegistry(
+                eventLoop: loop, index: index, stride: eventLoops.count, inbox: inbox, metrics: metrics)
             shards.append(NIOLoopBoundBox.makeBoxSendingValue(registry, eventLoop: loop))
             byLoop[ObjectIdentifier(loop)] = index
         }
@@ -84,6 +88,13 @@ final class SocketRegistry: Sendable {
             if (try? await snapshot(on: loop).get().connections) == 0 { return }
             try? await Task.sleep(for: .milliseconds(20))
         }
+    }
+
+    /// Collects every loop's counts into the metrics, and sets the connections gauge, before a scrape.
+    func flushMetrics(on loop: any EventLoop) async {
+        let metrics = metrics
+        let total = try? await EventLoopFuture.reduce(0, onEveryShard { $0.flushMetrics() }, on: loop, +).get()
+        metrics.setConnections(total ?? 0)
     }
 
     func snapshot(on loop: any EventLoop) -> EventLoopFuture<RegistrySnapshot> {

@@ -18,7 +18,7 @@ enum WebSocketCloser {
         data.writeString(reason)
         let channel = context.channel
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
-        context.pipeline.fireUserInboundEventTriggered(CloseSentEvent())
+        context.pipeline.fireUserInboundEventTriggered(CloseSentEvent(code: code))
         let written = channel.writeAndFlush(frame)
         if !awaitReply { written.whenComplete { _ in channel.close(promise: nil) } }
         channel.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }

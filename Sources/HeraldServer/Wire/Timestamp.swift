@@ -20,6 +20,13 @@ public enum Timestamp {
         Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }
 
+    /// Wall-clock microseconds since 1970: when a publisher sent a notification, for the publish-to-send histogram.
+    public static func microsecondsNow() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+    }
+
     /// Parses the ISO 8601 forms clients send for `expires_at` (with or without fractions, `Z` or an offset).
     public static func parse(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()

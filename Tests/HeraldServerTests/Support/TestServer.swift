@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HeraldServer
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -14,20 +15,23 @@ struct TestServer: Sendable {
 
     /// Starts a server with `settings` on top of the test defaults, runs `body`, and stops it.
     static func with<T: Sendable>(
-        _ settings: [String: String] = [:], _ body: @Sendable (TestServer) async throws -> T
+        _ settings: [String: String] = [:], logger: Logger = TestCluster.logger,
+        _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
-        try await withInstances(1, settings) { servers in try await body(servers[0]) }
+        try await withInstances(1, settings, logger: logger) { servers in try await body(servers[0]) }
     }
 
     /// Starts `count` instances on one database, as behind a load balancer, runs `body`, and stops them.
     static func withInstances<T: Sendable>(
-        _ count: Int, _ settings: [String: String] = [:], _ body: @Sendable ([TestServer]) async throws -> T
+        _ count: Int, _ settings: [String: String] = [:], logger: Logger = TestCluster.logger,
+        _ body: @Sendable ([TestServer]) async throws -> T
     ) async throws -> T {
         let database = try await TestCluster.shared.makeDatabase()
         var servers: [TestServer] = []
         do {
             for index in 0..<count {
-                servers.append(try await start(database: database, settings: settings, instance: "test-\(index)"))
+                servers.append(
+                    try await start(database: database, settings: settings, instance: "test-\(index)", logger: logger))
             }
             let result = try await body(servers)
             for server in servers { await server.app.shutdown(timeout: .seconds(2)) }
@@ -38,14 +42,16 @@ struct TestServer: Sendable {
         }
     }
 
-    static func start(database: String, settings: [String: String], instance: String) async throws -> TestServer {
+    static func start(
+        database: String, settings: [String: String], instance: String, logger: Logger = TestCluster.logger
+    ) async throws -> TestServer {
         var environment = [
             "DATABASE_URL": try TestCluster.url(database: database), "JWT_SECRET": secret, "PORT": "0",
             "DATABASE_POOL_SIZE": "4", "LOG_LEVEL": "warning", "INSTANCE_ID": instance,
         ]
         environment.merge(settings, uniquingKeysWith: { _, new in new })
         let app = try await HeraldApp.start(
-            try HeraldConfiguration(environment: environment), logger: TestCluster.logger)
+            try HeraldConfiguration(environment: environment), logger: logger)
         let server = TestServer(app: app, database: database, minter: await TokenMinter(secret: secret))
         try await server.waitUntilReady()
         return server
