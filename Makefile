@@ -5,7 +5,9 @@ DATABASE_URL ?= postgres://herald@127.0.0.1:$(PG_PORT)/herald
 TEST_ADMIN_URL ?= postgres://herald@127.0.0.1:$(PG_PORT)/postgres
 SECRET_FILE := .data/jwt_secret
 
-.PHONY: run test build release postgres lint clean-test-databases
+VENV := .data/venv
+
+.PHONY: run cluster test e2e api-conformance build release postgres lint clean-test-databases browser-deps
 
 ## Starts PostgreSQL under .data/, migrates, prints a dev token and the ws URL, and serves on :8000.
 run: release postgres
@@ -17,6 +19,18 @@ run: release postgres
 	  echo "ws URL: ws://127.0.0.1:$${PORT:-8000}/api/v1/ws?token=$$token" && \
 	  echo "try:    curl -H \"Authorization: Bearer $$token\" http://127.0.0.1:$${PORT:-8000}/api/v1/notifications" && \
 	  exec .build/release/herald serve
+
+## Two instances on :8001 and :8002 behind nginx (TLS on 443, self-signed), as in production. Stop with Ctrl-C.
+cluster: release postgres
+	@test -s $(SECRET_FILE) || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(SECRET_FILE)
+	@export DATABASE_URL=$(DATABASE_URL) JWT_SECRET=$$(cat $(SECRET_FILE)) TRUSTED_PROXIES=127.0.0.1; \
+	  .build/release/herald migrate && nginx/run.sh && \
+	  token=$$(.build/release/herald token --sub dev-user --location loc-1 --role admin --ttl 86400) && \
+	  echo "demo: https://localhost/demo#token=$$token" && \
+	  trap 'nginx/run.sh stop; kill 0' INT TERM EXIT; \
+	  PORT=8001 INSTANCE_ID=herald-1 .build/release/herald serve & \
+	  PORT=8002 INSTANCE_ID=herald-2 .build/release/herald serve & \
+	  wait
 
 ## Builds, starts PostgreSQL under .data/, and runs the whole test suite against it.
 test: postgres clean-test-databases
@@ -37,6 +51,25 @@ clean-test-databases:
 	@psql -h 127.0.0.1 -p $(PG_PORT) -U herald -d postgres -tAc \
 	  "SELECT datname FROM pg_database WHERE datname LIKE 'herald\_t\_%' OR datname LIKE 'herald\_template%'" | \
 	  while read -r db; do [ -n "$$db" ] && psql -h 127.0.0.1 -p $(PG_PORT) -U herald -d postgres -qc "DROP DATABASE \"$$db\" WITH (FORCE)"; done; true
+
+## The browser end to end: nginx with TLS, two instances, Debian's Chromium on /demo (Tests/e2e/browser_demo.py).
+e2e: postgres browser-deps $(VENV)/.installed
+	swift build --product herald
+	$(VENV)/bin/python Tests/e2e/browser_demo.py
+
+## schemathesis against /openapi.json: at least 1,000 generated cases and no failure.
+api-conformance: postgres $(VENV)/.installed
+	swift build --product herald
+	HERALD_VENV=$(VENV) Tests/e2e/schemathesis.sh
+
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v nginx >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver nginx >/dev/null; }
+
+$(VENV)/.installed: Tests/e2e/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r Tests/e2e/requirements.txt
+	@touch $@
 
 lint:
 	swift format lint --recursive Sources Tests Package.swift

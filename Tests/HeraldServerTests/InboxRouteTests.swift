@@ -203,8 +203,12 @@ struct InboxRouteTests {
                     ["body.user_ids.1:string_type"]
                 ),
                 (
-                    #"{"user_id":"a","type":"system","title":"t","message":"m","expires_at":"2000-01-01T00:00:00Z"}"#,
-                    ["body.expires_at:value_error"]
+                    #"{"user_id":"a","type":"system","title":"t","message":"m","data":{"k":["\u0000"]}}"#,
+                    ["body.data:value_error"]
+                ),
+                (
+                    #"{"user_id":"a\u0000b","type":"system","title":"t","message":"m"}"#,
+                    ["body.user_id:string_type"]
                 ),
                 (
                     #"{"user_id":"a","type":"system","title":"t","message":"m","expires_at":"soon"}"#,

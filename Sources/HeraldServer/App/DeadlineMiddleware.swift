@@ -10,13 +10,31 @@ import Vapor
 struct DeadlineMiddleware: AsyncMiddleware {
     let seconds: Double
 
+    /// Whichever comes first, the handler's result or the waiting continuation, waits here for the other: a
+    /// handler that finishes before the continuation is installed must not lose its response.
+    private enum Outcome {
+        case pending
+        case finished(Result<Response, any Error>)
+        case waiting(CheckedContinuation<Response, any Error>)
+        case done
+    }
+
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let outcome = NIOLockedValueBox<CheckedContinuation<Response, any Error>?>(nil)
+        let outcome = NIOLockedValueBox(Outcome.pending)
         let finish = { @Sendable (result: Result<Response, any Error>) in
-            outcome.withLockedValue { pending in
-                pending?.resume(with: result)
-                pending = nil
+            let continuation: CheckedContinuation<Response, any Error>? = outcome.withLockedValue { state in
+                switch state {
+                case .pending:
+                    state = .finished(result)
+                    return nil
+                case .waiting(let continuation):
+                    state = .done
+                    return continuation
+                case .finished, .done:
+                    return nil
+                }
             }
+            continuation?.resume(with: result)
         }
         let handler = Task {
             do {
@@ -33,7 +51,15 @@ struct DeadlineMiddleware: AsyncMiddleware {
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                outcome.withLockedValue { $0 = continuation }
+                let early: Result<Response, any Error>? = outcome.withLockedValue { state in
+                    if case .finished(let result) = state {
+                        state = .done
+                        return result
+                    }
+                    state = .waiting(continuation)
+                    return nil
+                }
+                if let early { continuation.resume(with: early) }
             }
         } onCancel: {
             handler.cancel()

@@ -99,6 +99,7 @@ public final class HeraldApp: Sendable {
         }
         WebController(notificationTypes: configuration.notificationTypes, version: RealtimeController.version)
             .register(on: application.routes)
+        application.middleware.use(MethodNotAllowedMiddleware(routes: application.routes.all))
         registry.startHeartbeats(interval: configuration.heartbeatInterval)
 
         do {

@@ -26,6 +26,8 @@ public enum HeraldError: Error, Sendable, Equatable {
     case policyViolation(String)
     /// A text message that is not UTF-8.
     case invalidPayload(String)
+    /// The path exists, but not for this method; carries the methods it does allow (the `Allow` header).
+    case methodNotAllowed([String])
 
     public var status: HTTPResponseStatus {
         switch self {
@@ -40,6 +42,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .replaced: return .conflict
         case .policyViolation: return .tooManyRequests
         case .invalidPayload: return .badRequest
+        case .methodNotAllowed: return .methodNotAllowed
         }
     }
 
@@ -51,7 +54,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .tooManyRequests: return .init(codeNumber: 4429)
         case .payloadTooLarge: return .messageTooLarge
         case .unavailable: return .unexpectedServerError
-        case .notFound, .validation, .badRequest, .policyViolation: return .policyViolation
+        case .notFound, .validation, .badRequest, .policyViolation, .methodNotAllowed: return .policyViolation
         case .replaced: return .init(codeNumber: 4409)
         case .goingAway: return .goingAway
         case .invalidPayload: return .dataInconsistentWithMessage
@@ -78,6 +81,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .goingAway: return "going_away"
         case .policyViolation: return "policy_violation"
         case .invalidPayload: return "invalid_payload"
+        case .methodNotAllowed: return "method_not_allowed"
         }
     }
 
@@ -98,6 +102,8 @@ public enum HeraldError: Error, Sendable, Equatable {
             return text
         case .validation:
             return "invalid input"
+        case .methodNotAllowed:
+            return "Method Not Allowed"
         }
     }
 

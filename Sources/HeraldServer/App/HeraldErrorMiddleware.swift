@@ -25,6 +25,9 @@ public struct HeraldErrorMiddleware: AsyncMiddleware {
             }
             var headers = HTTPHeaders([("content-type", "application/json")])
             if mapped.status == .unauthorized { headers.add(name: .wwwAuthenticate, value: "Bearer") }
+            if case HeraldError.methodNotAllowed(let methods) = error {
+                headers.add(name: .allow, value: methods.joined(separator: ", "))
+            }
             return Response(status: mapped.status, headers: headers, body: .init(buffer: mapped.body.buffer))
         }
     }

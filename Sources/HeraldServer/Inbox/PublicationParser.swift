@@ -14,7 +14,7 @@ public struct PublicationParser: Sendable {
     }
 
     public func parse(
-        _ body: JSONValue?, idempotencyHeader: String?, publisher: String, now: Date = Date()
+        _ body: JSONValue?, idempotencyHeader: String?, publisher: String
     ) throws -> Publication {
         guard let body else {
             throw HeraldError.validation([.init([.name("body")], "Field required", type: "missing")])
@@ -46,23 +46,22 @@ public struct PublicationParser: Sendable {
         let collapseKey = optionalString(fields, "collapse_key", minLength: 1, maxLength: 200, &issues)
         var idempotencyKey = optionalString(fields, "idempotency_key", minLength: 1, maxLength: 200, &issues)
         if let header = idempotencyHeader {
-            if header.isEmpty || header.unicodeScalars.count > 200 {
+            if header.isEmpty || header.utf8.count > 200 || !header.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) {
                 issues.append(
                     .init(
-                        [.name("header"), .name("Idempotency-Key")], "must be 1 to 200 characters", type: "value_error")
-                )
-            } else if let key = idempotencyKey, key != header {
-                issues.append(.body("idempotency_key", "differs from the Idempotency-Key header", type: "value_error"))
+                        [.name("header"), .name("Idempotency-Key")], "must be 1 to 200 visible ASCII characters",
+                        type: "value_error"))
+            } else {
+                // The header wins over the body field, as the API document says.
+                idempotencyKey = header
             }
-            idempotencyKey = idempotencyKey ?? header
         }
         var expiresAt: Date?
         if let text = optionalString(fields, "expires_at", maxLength: 64, &issues) {
+            // A time already past is accepted, as the document says: the notification is stored and never shown.
+            // Anything before 1970 means the same and is stored as 1970, which every database type can hold.
             if let date = Timestamp.parse(text) {
-                if date <= now {
-                    issues.append(.body("expires_at", "expires_at must be in the future", type: "value_error"))
-                }
-                expiresAt = date
+                expiresAt = max(date, Date(timeIntervalSince1970: 0))
             } else {
                 issues.append(.body("expires_at", "Input should be a valid datetime", type: "datetime_parsing"))
             }
@@ -90,7 +89,9 @@ public struct PublicationParser: Sendable {
                     var seen = Set<String>()
                     var ids: [String] = []
                     for (index, element) in elements.enumerated() {
-                        guard let id = element.identifierValue, !id.isEmpty, id.unicodeScalars.count <= 200 else {
+                        guard let id = element.identifierValue, !id.isEmpty, id.unicodeScalars.count <= 200,
+                            !id.utf8.contains(0)
+                        else {
                             issues.append(
                                 .init(
                                     [.name("body"), .name("user_ids"), .index(index)], "Input should be a valid id",
@@ -133,6 +134,10 @@ public struct PublicationParser: Sendable {
             issues.append(.body("data", "Input should be a valid dictionary", type: "dict_type"))
             return "{}"
         }
+        if value.containsNUL {
+            issues.append(.body("data", "data must not contain NUL characters", type: "value_error"))
+            return "{}"
+        }
         let text = value.jsonText
         if text.utf8.count > maxBytes {
             issues.append(.body("data", "data must be at most \(maxBytes) bytes of JSON", type: "value_error"))
@@ -141,7 +146,7 @@ public struct PublicationParser: Sendable {
     }
 
     private func identifier(_ value: JSONValue, _ field: String, _ issues: inout [ValidationIssue]) -> String? {
-        guard let id = value.identifierValue, !id.isEmpty, id.unicodeScalars.count <= 200 else {
+        guard let id = value.identifierValue, !id.isEmpty, id.unicodeScalars.count <= 200, !id.utf8.contains(0) else {
             issues.append(
                 .body(field, "Input should be a string or integer of 1 to 200 characters", type: "string_type"))
             return nil

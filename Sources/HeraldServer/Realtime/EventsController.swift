@@ -13,7 +13,7 @@ struct EventsController: Sendable {
     let instanceID: String
 
     func register(on api: any RoutesBuilder) {
-        api.on(.POST, "events", body: .collect(maxSize: "64kb"), use: publish)
+        api.on(.POST, "events", body: .collect(maxSize: "1mb"), use: publish)
     }
 
     func publish(_ request: Request) async throws -> Response {

@@ -26,6 +26,9 @@ struct RealtimeController: Sendable {
         guard request.headers.first(name: .upgrade)?.lowercased() == "websocket" else {
             throw HeraldError.badRequest("WebSocket upgrade required")
         }
+        // While draining, refuse before the upgrade: a 503 lets nginx (proxy_next_upstream http_503) hand the
+        // handshake to another instance at once, where a 1001 after it would cost the client a round trip.
+        if registry.isDraining { throw HeraldError.goingAway("server is shutting down") }
         let query = QueryParameters(request)
         var failure: HeraldError?
         var principal = Principal(userID: "", locations: [], role: .user, scopes: [], expiresAt: 0)

@@ -8,6 +8,7 @@ enum DemoPage {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
+        <link rel="icon" href="data:,">
         <title>Herald inbox</title>
         <style>
           :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2433; background: #f4f6fa; }
@@ -121,9 +122,11 @@ enum DemoPage {
           body.append(title, message, meta);
           const actions = document.createElement("div");
           actions.className = "actions";
-          const toggle = button(item.is_read ? "Mark unread" : "Mark read", () =>
-            call("PUT", `${api}/${item.id}/${item.is_read ? "unread" : "read"}`).then(() => {
-              item.is_read = !item.is_read;
+          // The state to set is fixed at the click: the server's `inbox` frame may arrive before the response.
+          const read = !item.is_read;
+          const toggle = button(read ? "Mark read" : "Mark unread", () =>
+            call("PUT", `${api}/${item.id}/${read ? "read" : "unread"}`).then(() => {
+              item.is_read = read;
               render();
             }));
           const remove = button("Delete", () => call("DELETE", `${api}/${item.id}`).then(() => {

@@ -7,6 +7,7 @@ enum DocsPage {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
+        <link rel="icon" href="data:,">
         <title>Herald API</title>
         <style>
           :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2433; background: #fafbfc; }

@@ -54,10 +54,54 @@ enum OpenAPIDocument {
                     "pattern": "^[^\\u0000]*$"
                   },
                   {
-                    "type": "integer"
+                    "type": "integer",
+                    "minimum": -9223372036854775808,
+                    "maximum": 9223372036854775807
                   }
                 ],
                 "description": "A string id; a JSON integer is read as its decimal string."
+              },
+              "Data": {
+                "type": "object",
+                "propertyNames": {
+                  "pattern": "^[^\\u0000]*$"
+                },
+                "additionalProperties": {
+                  "$ref": "#/components/schemas/JSONValue"
+                },
+                "description": "Any JSON object of at most 32 KiB, without U+0000 (PostgreSQL's jsonb cannot store it)."
+              },
+              "JSONValue": {
+                "anyOf": [
+                  {
+                    "type": "string",
+                    "pattern": "^[^\\u0000]*$"
+                  },
+                  {
+                    "type": "number"
+                  },
+                  {
+                    "type": "boolean"
+                  },
+                  {
+                    "type": "null"
+                  },
+                  {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/JSONValue"
+                    }
+                  },
+                  {
+                    "type": "object",
+                    "propertyNames": {
+                      "pattern": "^[^\\u0000]*$"
+                    },
+                    "additionalProperties": {
+                      "$ref": "#/components/schemas/JSONValue"
+                    }
+                  }
+                ]
               },
               "Error": {
                 "type": "object",
@@ -253,7 +297,7 @@ enum OpenAPIDocument {
                         }
                       }
                     ],
-                    "description": "Exactly one target: `user_id`, `user_ids`, `location_id` or `broadcast: true`."
+                    "description": "Exactly one target: `user_id`, `user_ids`, `location_id` or `broadcast: true`. Optional fields that are `null` count as absent."
                   }
                 ],
                 "required": [
@@ -263,33 +307,61 @@ enum OpenAPIDocument {
                 ],
                 "properties": {
                   "user_id": {
-                    "$ref": "#/components/schemas/Identifier"
+                    "anyOf": [
+                      {
+                        "$ref": "#/components/schemas/Identifier"
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ]
                   },
                   "user_ids": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": 1000,
-                    "items": {
-                      "$ref": "#/components/schemas/Identifier"
-                    }
+                    "anyOf": [
+                      {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 1000,
+                        "items": {
+                          "$ref": "#/components/schemas/Identifier"
+                        }
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ]
                   },
                   "location_id": {
-                    "$ref": "#/components/schemas/Identifier"
+                    "anyOf": [
+                      {
+                        "$ref": "#/components/schemas/Identifier"
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ]
                   },
                   "broadcast": {
-                    "type": "boolean"
+                    "type": [
+                      "boolean",
+                      "null"
+                    ]
                   },
                   "type": {
                     "type": "string",
                     "enum": "__NOTIFICATION_TYPES__"
                   },
                   "priority": {
-                    "type": "string",
+                    "type": [
+                      "string",
+                      "null"
+                    ],
                     "enum": [
                       "low",
                       "medium",
                       "high",
-                      "urgent"
+                      "urgent",
+                      null
                     ],
                     "default": "medium"
                   },
@@ -306,33 +378,52 @@ enum OpenAPIDocument {
                     "pattern": "^[^\\u0000]*$"
                   },
                   "data": {
-                    "type": "object",
-                    "description": "At most 32 KiB of JSON."
+                    "anyOf": [
+                      {
+                        "$ref": "#/components/schemas/Data"
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ]
                   },
                   "action_url": {
-                    "type": "string",
+                    "type": [
+                      "string",
+                      "null"
+                    ],
                     "minLength": 0,
                     "maxLength": 500,
                     "pattern": "^[^\\u0000]*$"
                   },
                   "collapse_key": {
-                    "type": "string",
+                    "type": [
+                      "string",
+                      "null"
+                    ],
                     "minLength": 1,
                     "maxLength": 200,
                     "pattern": "^[^\\u0000]*$",
                     "description": "A newer notification with the same key replaces the older one for each recipient."
                   },
                   "expires_at": {
-                    "type": "string",
+                    "type": [
+                      "string",
+                      "null"
+                    ],
                     "format": "date-time",
-                    "description": "In the future."
+                    "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
+                    "description": "After this the notification is neither listed, counted nor delivered (a time already past is accepted and never shown)."
                   },
                   "idempotency_key": {
-                    "type": "string",
+                    "type": [
+                      "string",
+                      "null"
+                    ],
                     "minLength": 1,
                     "maxLength": 200,
                     "pattern": "^[^\\u0000]*$",
-                    "description": "Or the Idempotency-Key header; the same key from the same publisher returns the first result."
+                    "description": "Or the Idempotency-Key header, which wins if both are given; the same key from the same publisher returns the first result and stores nothing new."
                   }
                 }
               },
@@ -402,7 +493,7 @@ enum OpenAPIDocument {
                         }
                       }
                     ],
-                    "description": "Exactly one target: `user_id`, `user_ids`, `location_id` or `broadcast: true`."
+                    "description": "Exactly one target: `user_id`, `user_ids`, `location_id` or `broadcast: true`. Optional fields that are `null` count as absent."
                   }
                 ],
                 "required": [
@@ -410,21 +501,45 @@ enum OpenAPIDocument {
                 ],
                 "properties": {
                   "user_id": {
-                    "$ref": "#/components/schemas/Identifier"
+                    "anyOf": [
+                      {
+                        "$ref": "#/components/schemas/Identifier"
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ]
                   },
                   "user_ids": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": 1000,
-                    "items": {
-                      "$ref": "#/components/schemas/Identifier"
-                    }
+                    "anyOf": [
+                      {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 1000,
+                        "items": {
+                          "$ref": "#/components/schemas/Identifier"
+                        }
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ]
                   },
                   "location_id": {
-                    "$ref": "#/components/schemas/Identifier"
+                    "anyOf": [
+                      {
+                        "$ref": "#/components/schemas/Identifier"
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ]
                   },
                   "broadcast": {
-                    "type": "boolean"
+                    "type": [
+                      "boolean",
+                      "null"
+                    ]
                   },
                   "event_type": {
                     "type": "string",
@@ -432,7 +547,14 @@ enum OpenAPIDocument {
                     "maxLength": 64
                   },
                   "data": {
-                    "type": "object",
+                    "anyOf": [
+                      {
+                        "$ref": "#/components/schemas/Data"
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ],
                     "description": "At most 7,000 bytes of JSON."
                   }
                 }
@@ -678,6 +800,7 @@ enum OpenAPIDocument {
                     "$ref": "#/components/responses/Unavailable"
                   }
                 },
+                "operationId": "listNotifications",
                 "parameters": [
                   {
                     "name": "limit",
@@ -811,6 +934,7 @@ enum OpenAPIDocument {
                     "$ref": "#/components/responses/Unavailable"
                   }
                 },
+                "operationId": "publishNotification",
                 "description": "Admins and backend services (`notifications:publish` scope) may publish anywhere; staff only to users at, or to, their own locations; users not at all.",
                 "parameters": [
                   {
@@ -877,6 +1001,7 @@ enum OpenAPIDocument {
                     "$ref": "#/components/responses/Unavailable"
                   }
                 },
+                "operationId": "clearNotifications",
                 "security": [
                   {
                     "bearer": []
@@ -1171,6 +1296,7 @@ enum OpenAPIDocument {
                     "$ref": "#/components/responses/Unavailable"
                   }
                 },
+                "operationId": "markRead",
                 "parameters": [
                   {
                     "name": "notification_id",
@@ -1230,6 +1356,7 @@ enum OpenAPIDocument {
                     "$ref": "#/components/responses/Unavailable"
                   }
                 },
+                "operationId": "markUnread",
                 "parameters": [
                   {
                     "name": "notification_id",
@@ -1289,6 +1416,7 @@ enum OpenAPIDocument {
                     "$ref": "#/components/responses/Unavailable"
                   }
                 },
+                "operationId": "deleteNotification",
                 "parameters": [
                   {
                     "name": "notification_id",

@@ -16,6 +16,16 @@ public enum JSONValue: Sendable, Equatable {
         try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
 
+    /// Whether any string or key holds U+0000, which PostgreSQL's `jsonb` cannot store.
+    public var containsNUL: Bool {
+        switch self {
+        case .string(let text): return text.utf8.contains(0)
+        case .array(let elements): return elements.contains(where: \.containsNUL)
+        case .object(let members): return members.contains { $0.key.utf8.contains(0) || $0.value.containsNUL }
+        case .null, .bool, .int, .double: return false
+        }
+    }
+
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil

@@ -21,10 +21,14 @@ actor TestCluster {
         }
     }
 
+    /// Warnings and worse on stderr, through the same redaction as `herald serve`, so no token reaches the log
+    /// of a test run either.
     static var logger: Logger {
-        var logger = Logger(label: "herald-test")
-        logger.logLevel = .warning
-        return logger
+        Logger(label: "herald-test") { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return RedactingLogHandler(handler)
+        }
     }
 
     /// The URL of `database` on the test cluster.
