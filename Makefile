@@ -7,7 +7,7 @@ SECRET_FILE := .data/jwt_secret
 
 VENV := .data/venv
 
-.PHONY: run cluster test e2e api-conformance build release postgres lint clean-test-databases browser-deps
+.PHONY: run cluster test e2e api-conformance ws-conformance build release postgres lint clean-test-databases browser-deps
 
 ## Starts PostgreSQL under .data/, migrates, prints a dev token and the ws URL, and serves on :8000.
 run: release postgres
@@ -61,6 +61,11 @@ e2e: postgres browser-deps $(VENV)/.installed
 api-conformance: postgres $(VENV)/.installed
 	swift build --product herald
 	HERALD_VENV=$(VENV) Tests/e2e/schemathesis.sh
+
+## The Autobahn testsuite (fuzzingclient, cases 1-10 and 12-13) against the socket stack.
+ws-conformance: postgres
+	swift build --product herald
+	Tests/conformance/autobahn.sh
 
 browser-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v nginx >/dev/null || \

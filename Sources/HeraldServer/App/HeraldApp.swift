@@ -89,7 +89,7 @@ public final class HeraldApp: Sendable {
             registry: registry, listener: listener, fanout: fanout, instanceID: configuration.instanceID,
             startedAt: Date(), maxMessageBytes: configuration.maxMessageBytes,
             sendBufferBytes: configuration.sendBufferBytes
-        ).register(on: api)
+        ).register(on: api, conformanceEcho: configuration.conformanceEcho)
         let health = HealthController(fanout: fanout, listener: listener)
         let scrape = MetricsController(metrics: metrics, registry: registry)
         // Operators' endpoints answer at the root too, where probes and Prometheus look by default.

@@ -41,6 +41,8 @@ public struct HeraldConfiguration: Sendable {
     public var sendBufferBytes: Int
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// Adds the Autobahn echo endpoint; never for production.
+    public var conformanceEcho: Bool
     /// Peers whose `X-Forwarded-For` names the real client (the nginx in front).
     public var trustedProxies: Set<String>
 
@@ -92,6 +94,7 @@ public struct HeraldConfiguration: Sendable {
         sendBufferBytes = try reader.integer("WS_SEND_BUFFER_BYTES", in: 1024...1_073_741_824)
         logLevel = try reader.choice("LOG_LEVEL", Logger.Level.self)
         logFormat = try reader.choice("LOG_FORMAT", LogFormat.self)
+        conformanceEcho = try reader.flag("CONFORMANCE_ECHO")
         trustedProxies = []
         for proxy in (reader.text("TRUSTED_PROXIES") ?? "").split(separator: ",") {
             let address = proxy.trimmingCharacters(in: .whitespaces)
@@ -166,6 +169,14 @@ public struct HeraldConfiguration: Sendable {
                     problem: "must be a number from \(range.lowerBound) to \(range.upperBound) (got '\(raw)')")
             }
             return value
+        }
+
+        func flag(_ name: String) throws -> Bool {
+            switch (text(name) ?? "false").lowercased() {
+            case "true", "1", "yes", "on": return true
+            case "false", "0", "no", "off": return false
+            case let raw: throw ConfigurationError(setting: name, problem: "must be true or false (got '\(raw)')")
+            }
         }
 
         func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, _ type: Choice.Type) throws -> Choice

@@ -34,6 +34,10 @@ public struct Setting: Sendable {
         Setting("WS_RESUME_MAX", "most notifications replayed on resume before a reset", default: "1000"),
         Setting("WS_SEND_BUFFER_BYTES", "outbound bytes queued for a socket before it is closed", default: "1048576"),
         Setting(
+            "CONFORMANCE_ECHO",
+            "true adds /api/v1/ws/echo, an unauthenticated echo on the socket stack, for the Autobahn testsuite",
+            default: "false"),
+        Setting(
             "TRUSTED_PROXIES",
             "comma-separated proxy addresses whose X-Forwarded-For is believed (e.g. 127.0.0.1 behind nginx)",
             default: ""),

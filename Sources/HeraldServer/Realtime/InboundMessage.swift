@@ -1,6 +1,8 @@
+import NIOCore
+
 /// What ``MessageAssembler`` hands the session: whole messages, and a sign of life for every pong.
 enum InboundMessage {
     case text(String)
-    case binary
+    case binary(ByteBuffer)
     case pong
 }

@@ -12,6 +12,7 @@ final class MessageAssembler: ChannelInboundHandler {
     private let maxMessageBytes: Int
     private var fragments: ByteBuffer?
     private var fragmentOpcode: WebSocketOpcode = .text
+    private var utf8 = UTF8Validator()
     private var closeSent = false
 
     init(maxMessageBytes: Int) {
@@ -22,6 +23,8 @@ final class MessageAssembler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         // After our close frame only the peer's close matters; everything else is read and dropped.
         if closeSent && frame.opcode != .connectionClose { return }
+        // No extension is negotiated, so every reserved bit must be clear (RFC 6455 §5.2).
+        if frame.rsv1 || frame.rsv2 || frame.rsv3 { return fail(context, .protocolError, "reserved bits set") }
         switch frame.opcode {
         case .ping:
             guard frame.fin else { return fail(context, .protocolError, "fragmented ping") }
@@ -40,14 +43,20 @@ final class MessageAssembler: ChannelInboundHandler {
             } else {
                 fragmentOpcode = frame.opcode
                 fragments = frame.unmaskedData
-                checkSize(context)
+                utf8 = UTF8Validator()
+                guard checkSize(context), checkText(context, frame.unmaskedData) else { return }
             }
         case .continuation:
             guard var buffer = fragments else { return fail(context, .protocolError, "continuation without a message") }
             var data = frame.unmaskedData
+            guard checkText(context, data) else { return }
             buffer.writeBuffer(&data)
             fragments = buffer
             guard checkSize(context) else { return }
+            if frame.fin, fragmentOpcode == .text, !utf8.isComplete {
+                fragments = nil
+                return fail(context, .dataInconsistentWithMessage, "text message is not valid UTF-8")
+            }
             if frame.fin {
                 fragments = nil
                 deliver(context, opcode: fragmentOpcode, payload: buffer)
@@ -55,6 +64,14 @@ final class MessageAssembler: ChannelInboundHandler {
         default:
             fail(context, .protocolError, "unknown opcode")
         }
+    }
+
+    /// Validates a fragment of a text message as it arrives, so bad UTF-8 is refused without waiting for the rest.
+    private func checkText(_ context: ChannelHandlerContext, _ data: ByteBuffer) -> Bool {
+        guard fragmentOpcode == .text, !utf8.feed(data.readableBytesView) else { return true }
+        fragments = nil
+        fail(context, .dataInconsistentWithMessage, "text message is not valid UTF-8")
+        return false
     }
 
     @discardableResult
@@ -70,7 +87,7 @@ final class MessageAssembler: ChannelInboundHandler {
             return fail(context, .messageTooLarge, "message larger than \(maxMessageBytes) bytes")
         }
         if opcode == .binary {
-            context.fireChannelRead(wrapInboundOut(.binary))
+            context.fireChannelRead(wrapInboundOut(.binary(payload)))
             return
         }
         guard let text = payload.getString(at: payload.readerIndex, length: payload.readableBytes, encoding: .utf8)

@@ -17,9 +17,20 @@ struct RealtimeController: Sendable {
     let maxMessageBytes: Int
     let sendBufferBytes: Int
 
-    func register(on api: any RoutesBuilder) {
+    func register(on api: any RoutesBuilder, conformanceEcho: Bool) {
         api.get("ws", use: connect)
         api.get("ws", "status", use: status)
+        if conformanceEcho { api.get("ws", "echo", use: echo) }
+    }
+
+    /// The Autobahn testsuite's endpoint (`CONFORMANCE_ECHO=true`).
+    func echo(_ request: Request) async throws -> Response {
+        guard request.headers.first(name: .upgrade)?.lowercased() == "websocket" else {
+            throw HeraldError.badRequest("WebSocket upgrade required")
+        }
+        let response = Response(status: .switchingProtocols)
+        response.upgrader = ConformanceEchoUpgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes)
+        return response
     }
 
     func connect(_ request: Request) async throws -> Response {

@@ -24,16 +24,21 @@ struct SessionUpgrader: Upgrader {
                     guard let shard = registry.shard(for: channel.eventLoop) else {
                         throw HeraldError.unavailable("no registry for this event loop")
                     }
-                    try channel.syncOptions?.setOption(
-                        ChannelOptions.writeBufferWaterMark,
-                        value: .init(low: sendBufferBytes / 2, high: sendBufferBytes))
-                    let handlers = channel.pipeline.syncOperations
-                    try handlers.addHandler(MessageAssembler(maxMessageBytes: maxMessageBytes))
-                    try handlers.addHandler(
+                    try Self.installFrameLayer(
+                        on: channel, maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes)
+                    try channel.pipeline.syncOperations.addHandler(
                         SessionHandler(
                             principal: principal, authFailure: authFailure, since: since, services: services,
                             registry: registry, shard: shard))
                 }
             })
+    }
+
+    /// What every Herald socket runs below its session: the send-buffer bound and ``MessageAssembler`` (sizes,
+    /// fragments, UTF-8, control frames). The conformance echo installs exactly this too.
+    static func installFrameLayer(on channel: any Channel, maxMessageBytes: Int, sendBufferBytes: Int) throws {
+        try channel.syncOptions?.setOption(
+            ChannelOptions.writeBufferWaterMark, value: .init(low: sendBufferBytes / 2, high: sendBufferBytes))
+        try channel.pipeline.syncOperations.addHandler(MessageAssembler(maxMessageBytes: maxMessageBytes))
     }
 }

@@ -15,6 +15,11 @@ final class RawSocket: Sendable {
     }
 
     static func connect(port: Int, token: String, reading: Bool = true) async throws -> RawSocket {
+        try await connect(port: port, query: "token=\(token)", reading: reading)
+    }
+
+    /// Connects with exactly `query` after the `?`.
+    static func connect(port: Int, query: String, reading: Bool = true) async throws -> RawSocket {
         let box = NIOLockedValueBox<RawSocket?>(nil)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.so_rcvbuf), value: 4096)
@@ -27,7 +32,7 @@ final class RawSocket: Sendable {
         let socket = RawSocket(channel: channel)
         box.withLockedValue { $0 = socket }
         let request =
-            "GET /api/v1/ws?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "GET /api/v1/ws?\(query) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         try await channel.writeAndFlush(ByteBuffer(string: request)).get()
         // Let the handshake and the connection frame arrive before reading stops.
@@ -74,6 +79,24 @@ final class RawSocket: Sendable {
         guard await waitClosed(timeout: timeout) else { return nil }
         guard let close = frames.first(where: { $0.opcode == 0x8 }), close.payload.count >= 2 else { return nil }
         return Int(close.payload[0]) << 8 | Int(close.payload[1])
+    }
+
+    /// Waits for the server's close frame, answers it as a browser would, and returns its code and reason.
+    func closeFrame(timeout: Double = 5) async -> (code: Int, reason: String)? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let close = frames.first(where: { $0.opcode == 0x8 }), close.payload.count >= 2 {
+                // A masked close frame with the same code (mask 0, so the payload goes as is).
+                var reply = ByteBuffer(bytes: [0x88, 0x82, 0, 0, 0, 0])
+                reply.writeBytes(close.payload.prefix(2))
+                try? await channel.writeAndFlush(reply).get()
+                let code = Int(close.payload[0]) << 8 | Int(close.payload[1])
+                return (code, String(decoding: close.payload.dropFirst(2), as: UTF8.self))
+            }
+            if isClosed { return nil }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
     }
 
     /// Data frames (text or binary) the server sent.

@@ -20,8 +20,13 @@ final class TestSocket: Sendable {
     }
 
     static func connect(port: Int, token: String, query: String = "") async throws -> TestSocket {
+        try await connect(port: port, rawQuery: "token=\(token)\(query)")
+    }
+
+    /// Connects with exactly `rawQuery` after the `?`.
+    static func connect(port: Int, rawQuery: String) async throws -> TestSocket {
         let box = NIOLockedValueBox<TestSocket?>(nil)
-        let url = "ws://127.0.0.1:\(port)/api/v1/ws?token=\(token)\(query)"
+        let url = "ws://127.0.0.1:\(port)/api/v1/ws?\(rawQuery)"
         try await WebSocket.connect(
             to: url, configuration: .init(maxFrameSize: 1 << 24), on: MultiThreadedEventLoopGroup.singleton
         ) { socket in
