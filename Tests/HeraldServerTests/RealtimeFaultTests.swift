@@ -70,8 +70,17 @@ struct RealtimeFaultTests {
         #expect(!herald.logs.contains(admin))
     }
 
-    @Test("the listener comes back after PostgreSQL restarts and no acknowledged notification is lost")
-    func listenerRecovery() async throws {
+    /// One publish of the load: when it started and ended, what it answered, and the ids it acknowledged.
+    struct Attempt: Sendable {
+        let started: Date
+        let ended: Date
+        let status: UInt
+        let ids: [Int64]
+        let user: Int?
+    }
+
+    @Test("PostgreSQL restart under load: 503 at once during the outage, and every 201 reaches its sockets")
+    func databaseRestartUnderLoad() async throws {
         let port = 5439
         let data = TestCluster.packageRoot.appendingPathComponent(".data/pg-restart").path
         let script = TestCluster.packageRoot.appendingPathComponent(".ci/postgres.sh").path
@@ -101,37 +110,90 @@ struct RealtimeFaultTests {
         let server = TestServer(
             app: app, database: "herald_restart", minter: await TokenMinter(secret: TestServer.secret))
         try await server.waitUntilReady()
-        let socket = try await TestSocket.open(server, token: try await server.token("pr", locations: ["P"]))
-        var acknowledged = try await server.publish(#"{"user_id":"pr","type":"system","title":"before","message":"m"}"#)
-
-        try await stop("fast")
-        try await Self.run(script, [], environment: cluster)
-        // Publish as soon as PostgreSQL takes writes again: some of these commit before the listener is back.
+        let users = 20
+        var sockets: [TestSocket] = []
+        for user in 0..<users {
+            sockets.append(
+                try await TestSocket.open(server, token: try await server.token("pr-\(user)", locations: ["P"])))
+        }
         let admin = try await server.adminToken()
-        var attempts = 0
-        while acknowledged.count < 6 && attempts < 400 {
-            attempts += 1
-            let response = try await server.request(
-                .POST, "/api/v1/notifications", token: admin,
-                json: #"{"location_id":"P","type":"system","title":"after \#(attempts)","message":"m"}"#)
-            if response.status == .created, case .array(let ids)? = response.json?["ids"] {
-                acknowledged += ids.compactMap(\.int64Value)
-            } else {
-                #expect(response.status == .serviceUnavailable || response.status == .internalServerError)
-                try await Task.sleep(for: .milliseconds(25))
+
+        // Four publishers, without pause, alternating location P and one user, until told to stop.
+        let running = NIOLockedValueBox(true)
+        let attempts = NIOLockedValueBox<[Attempt]>([])
+        let load = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for publisher in 0..<4 {
+                    group.addTask {
+                        var n = 0
+                        while running.withLockedValue({ $0 }) {
+                            n += 1
+                            let user = n % 2 == 0 ? (publisher * 7 + n) % users : nil
+                            let target = user.map { #""user_id":"pr-\#($0)""# } ?? #""location_id":"P""#
+                            let started = Date()
+                            let response = try await server.request(
+                                .POST, "/api/v1/notifications", token: admin,
+                                json: #"{\#(target),"type":"system","title":"p\#(publisher)-\#(n)","message":"m"}"#)
+                            var ids: [Int64] = []
+                            if case .array(let values)? = response.json?["ids"] {
+                                ids = values.compactMap(\.int64Value)
+                            }
+                            let attempt = Attempt(
+                                started: started, ended: Date(), status: response.status.code, ids: ids, user: user)
+                            attempts.withLockedValue { $0.append(attempt) }
+                            if response.status != .created { try await Task.sleep(for: .milliseconds(20)) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
             }
         }
-        #expect(acknowledged.count == 6)
-        var received: [Int64] = []
-        let deadline = Date().addingTimeInterval(10)
-        while Set(received) != Set(acknowledged) && Date() < deadline {
-            if let message = try? await socket.next("notification", timeout: 0.5), let id = message["id"]?.int64Value {
-                received.append(id)
+        try await Task.sleep(for: .seconds(1))
+        let outageStarted = Date()
+        try await stop("fast")
+        try await Task.sleep(for: .seconds(3))
+        let restartBegan = Date()
+        try await Self.run(script, [], environment: cluster)
+        try await Task.sleep(for: .seconds(3))
+        running.withLockedValue { $0 = false }
+        try await load.value
+
+        let all = attempts.withLockedValue { $0 }
+        let acknowledged = all.filter { $0.status == 201 }
+        let duringOutage = all.filter {
+            $0.started > outageStarted.addingTimeInterval(0.3) && $0.ended < restartBegan
+        }
+        let slowest = duringOutage.map { $0.ended.timeIntervalSince($0.started) }.max() ?? 0
+        #expect(Set(all.map(\.status)).isSubset(of: [201, 503]), "statuses: \(Set(all.map(\.status)))")
+        #expect(duringOutage.count > 20, "publishes kept coming during the outage")
+        #expect(duringOutage.allSatisfy { $0.status == 503 }, "only 503 while PostgreSQL is down")
+        #expect(slowest < 1, "a publish during the outage took \(slowest) s: it must fail fast")
+        #expect(acknowledged.contains { $0.started > restartBegan }, "publishing resumed after the restart")
+
+        // Every acknowledged notification reaches the sockets that may see it, live or by the listener's catch-up.
+        var expected: [Set<Int64>] = Array(repeating: [], count: users)
+        for attempt in acknowledged {
+            for user in 0..<users where attempt.user == nil || attempt.user == user {
+                expected[user].formUnion(attempt.ids)
             }
         }
-        #expect(Set(received) == Set(acknowledged), "missing \(Set(acknowledged).subtracting(received).sorted())")
-        #expect(received.count == Set(received).count, "duplicates")
+        func received(_ user: Int) -> [Int64] { sockets[user].all("notification").compactMap { $0["id"]?.int64Value } }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, (0..<users).contains(where: { !expected[$0].isSubset(of: received($0)) }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let lost = (0..<users).map { expected[$0].subtracting(received($0)).count }.reduce(0, +)
+        let duplicates = (0..<users).map { received($0).count - Set(received($0)).count }.reduce(0, +)
+        let deliveries = expected.map(\.count).reduce(0, +)
+        print(
+            "PostgreSQL restart under load: \(all.count) publishes, \(acknowledged.count) acknowledged (201), "
+                + "\(all.count - acknowledged.count) refused (503), \(duringOutage.count) during the outage, slowest "
+                + "\(String(format: "%.0f", slowest * 1000)) ms; \(deliveries) deliveries due, \(deliveries - lost) "
+                + "received, \(lost) lost, \(duplicates) duplicated")
+        #expect(lost == 0)
+        #expect(duplicates == 0)
         #expect(try await server.request(.GET, "/api/v1/health/ready").status == .ok)
+        for socket in sockets { await socket.close() }
         await app.shutdown(timeout: .seconds(2))
         try? await stop("immediate")
     }

@@ -52,12 +52,13 @@ public final class HeraldApp: Sendable {
         application.routes.defaultMaxBodySize = "1mb"
         application.middleware = Middlewares()
         application.middleware.use(RequestLogMiddleware(trustedProxies: configuration.trustedProxies))
-        application.middleware.use(HeraldErrorMiddleware(metrics: metrics))
-        application.middleware.use(DeadlineMiddleware(seconds: 5))
-
         let membership = MembershipStore(client: postgres, logger: logger)
         let inboxStore = InboxStore(client: postgres, logger: logger)
         let fanout = FanoutStore(client: postgres, logger: logger)
+        let gate = DatabaseGate(logger: logger, probe: { await fanout.isReachable() })
+        application.middleware.use(HeraldErrorMiddleware(metrics: metrics, gate: gate))
+        application.middleware.use(DeadlineMiddleware(seconds: 5))
+
         let parser = PublicationParser(notificationTypes: configuration.notificationTypes)
         let policy = PublishPolicy(membership: membership)
         let loops = Array(application.eventLoopGroup.makeIterator())
@@ -69,11 +70,12 @@ public final class HeraldApp: Sendable {
             registry: registry, store: fanout, instanceID: configuration.instanceID, logger: logger)
         let listener = NotifyListener(
             configuration: try DatabaseURL.connectionConfiguration(databaseURL), dispatcher: dispatcher,
-            logger: logger, metrics: metrics)
+            logger: logger, metrics: metrics, gate: gate)
         let listenerTask = Task { await listener.run() }
 
         let api = application.grouped("api", "v1")
-        let authenticated = api.grouped(BearerAuthenticator(verifier: verifier, membership: membership))
+        let authenticated = api.grouped(
+            DatabaseGateMiddleware(gate: gate), BearerAuthenticator(verifier: verifier, membership: membership))
         InboxController(
             store: inboxStore, parser: parser, policy: policy,
             notifier: InboxNotifier(inbox: inboxStore, fanout: fanout, logger: logger), metrics: metrics

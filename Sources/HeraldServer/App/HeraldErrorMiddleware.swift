@@ -6,9 +6,11 @@ import Vapor
 /// database is 503 so callers retry; anything else is logged and answered 500 without internals.
 public struct HeraldErrorMiddleware: AsyncMiddleware {
     let metrics: HeraldMetrics
+    let gate: DatabaseGate
 
-    init(metrics: HeraldMetrics) {
+    init(metrics: HeraldMetrics, gate: DatabaseGate) {
         self.metrics = metrics
+        self.gate = gate
     }
 
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -21,10 +23,13 @@ public struct HeraldErrorMiddleware: AsyncMiddleware {
             }
             if Self.isDatabaseFailure(error) {
                 metrics.databaseError("rest")
-                request.logger.warning("database unavailable", metadata: ["error": "\(error)"])
+                // The gate logs the outage once; each refused request is only worth a debug line.
+                request.logger.debug("database unavailable", metadata: ["error": "\(error)"])
+                if Self.connectionFailure(in: error) != nil { gate.reportFailure() }
             }
             var headers = HTTPHeaders([("content-type", "application/json")])
             if mapped.status == .unauthorized { headers.add(name: .wwwAuthenticate, value: "Bearer") }
+            if mapped.status == .serviceUnavailable { headers.add(name: .retryAfter, value: "1") }
             if case HeraldError.methodNotAllowed(let methods) = error {
                 headers.add(name: .allow, value: methods.joined(separator: ", "))
             }
@@ -37,7 +42,7 @@ public struct HeraldErrorMiddleware: AsyncMiddleware {
         switch error {
         case let error as HeraldError:
             return (error.status, error.body)
-        case let error as PSQLError where Self.isConnectionFailure(error):
+        case let error where Self.connectionFailure(in: error) != nil:
             let unavailable = HeraldError.unavailable("Database unavailable")
             return (unavailable.status, unavailable.body)
         case let error as any AbortError where error.status != .internalServerError:
@@ -60,12 +65,24 @@ public struct HeraldErrorMiddleware: AsyncMiddleware {
 
     /// Whether `error` came from PostgreSQL being unreachable.
     static func isDatabaseFailure(_ error: any Error) -> Bool {
+        if connectionFailure(in: error) != nil { return true }
+        if case HeraldError.unavailable = error { return true }
+        return false
+    }
+
+    /// The connection-level `PSQLError` behind `error`, looking inside a transaction's error (a lost connection
+    /// can surface at BEGIN, in the body, or at COMMIT).
+    static func connectionFailure(in error: any Error) -> PSQLError? {
         switch error {
-        case let error as PSQLError: return isConnectionFailure(error)
-        case let error as HeraldError:
-            if case .unavailable = error { return true }
-            return false
-        default: return false
+        case let error as PSQLError:
+            return isConnectionFailure(error) ? error : nil
+        case let error as PostgresTransactionError:
+            for inner in [error.beginError, error.closureError, error.commitError, error.rollbackError] {
+                if let inner, let failure = connectionFailure(in: inner) { return failure }
+            }
+            return nil
+        default:
+            return nil
         }
     }
 

@@ -9,16 +9,18 @@ final class NotifyListener: Sendable {
     private let dispatcher: FanoutDispatcher
     private let logger: Logger
     private let metrics: HeraldMetrics
+    private let gate: DatabaseGate
     private let listening = NIOLockedValueBox(false)
 
     init(
         configuration: PostgresConnection.Configuration, dispatcher: FanoutDispatcher, logger: Logger,
-        metrics: HeraldMetrics
+        metrics: HeraldMetrics, gate: DatabaseGate
     ) {
         self.configuration = configuration
         self.dispatcher = dispatcher
         self.logger = logger
         self.metrics = metrics
+        self.gate = gate
     }
 
     /// Whether LISTEN is in place right now (part of readiness).
@@ -43,6 +45,7 @@ final class NotifyListener: Sendable {
                     }
                     first = false
                     listening.withLockedValue { $0 = true }
+                    gate.reportSuccess()
                     backoff = .milliseconds(100)
                     logger.info("listening for fan-out", metadata: ["channel": "\(FanoutMessage.channel)"])
                     for try await notification in notifications {
@@ -51,6 +54,7 @@ final class NotifyListener: Sendable {
                 } catch {
                     if !Task.isCancelled {
                         metrics.databaseError("listener")
+                        gate.reportFailure()
                         logger.warning("listener connection lost", metadata: ["error": "\(error)"])
                     }
                 }
@@ -60,6 +64,7 @@ final class NotifyListener: Sendable {
                 listening.withLockedValue { $0 = false }
                 if !Task.isCancelled {
                     metrics.databaseError("listener")
+                    gate.reportFailure()
                     logger.warning("listener cannot connect", metadata: ["error": "\(error)"])
                 }
             }
