@@ -87,10 +87,12 @@ public final class HeraldApp: Sendable {
             verifier: verifier, membership: membership,
             services: RealtimeServices(
                 inbox: inboxStore, verifier: verifier, heartbeatInterval: configuration.heartbeatInterval,
-                resumeMax: configuration.resumeMax, logger: logger, metrics: metrics),
+                resumeMax: configuration.resumeMax, logger: logger, metrics: metrics,
+                handshakes: HandshakeGuard(
+                    maxSockets: configuration.maxSockets, ratePerAddress: configuration.connectRate)),
             registry: registry, listener: listener, fanout: fanout, instanceID: configuration.instanceID,
             startedAt: Date(), maxMessageBytes: configuration.maxMessageBytes,
-            sendBufferBytes: configuration.sendBufferBytes
+            sendBufferBytes: configuration.sendBufferBytes, trustedProxies: configuration.trustedProxies
         ).register(on: api, conformanceEcho: configuration.conformanceEcho)
         let health = HealthController(fanout: fanout, listener: listener)
         let scrape = MetricsController(metrics: metrics, registry: registry)

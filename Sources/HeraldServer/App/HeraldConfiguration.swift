@@ -41,6 +41,10 @@ public struct HeraldConfiguration: Sendable {
     public var sendBufferBytes: Int
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// Sockets this instance holds at most (0: derived from the open-file limit).
+    public var maxSockets: Int
+    /// Handshakes per second per client address (0: unlimited).
+    public var connectRate: Double
     /// Adds the Autobahn echo endpoint; never for production.
     public var conformanceEcho: Bool
     /// Peers whose `X-Forwarded-For` names the real client (the nginx in front).
@@ -94,6 +98,8 @@ public struct HeraldConfiguration: Sendable {
         sendBufferBytes = try reader.integer("WS_SEND_BUFFER_BYTES", in: 1024...1_073_741_824)
         logLevel = try reader.choice("LOG_LEVEL", Logger.Level.self)
         logFormat = try reader.choice("LOG_FORMAT", LogFormat.self)
+        maxSockets = try reader.integer("WS_MAX_SOCKETS", in: 0...10_000_000)
+        connectRate = try reader.number("WS_CONNECT_RATE", in: 0...1_000_000)
         conformanceEcho = try reader.flag("CONFORMANCE_ECHO")
         trustedProxies = []
         for proxy in (reader.text("TRUSTED_PROXIES") ?? "").split(separator: ",") {

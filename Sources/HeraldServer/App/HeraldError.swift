@@ -18,6 +18,8 @@ public enum HeraldError: Error, Sendable, Equatable {
     case tooManyRequests(String)
     /// PostgreSQL is unreachable: fail fast so publishers retry, never hang.
     case unavailable(String)
+    /// This instance is at a capacity limit (its socket cap): try again, or another instance.
+    case overloaded(String)
     /// A newer session of the same user took this socket's place (`evict_oldest`).
     case replaced(String)
     /// This instance is draining or the peer stopped answering: reconnect, elsewhere if need be.
@@ -38,7 +40,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .badRequest: return .badRequest
         case .payloadTooLarge: return .payloadTooLarge
         case .tooManyRequests: return .tooManyRequests
-        case .unavailable, .goingAway: return .serviceUnavailable
+        case .unavailable, .goingAway, .overloaded: return .serviceUnavailable
         case .replaced: return .conflict
         case .policyViolation: return .tooManyRequests
         case .invalidPayload: return .badRequest
@@ -54,6 +56,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .tooManyRequests: return .init(codeNumber: 4429)
         case .payloadTooLarge: return .messageTooLarge
         case .unavailable: return .unexpectedServerError
+        case .overloaded: return .init(codeNumber: 1013)
         case .notFound, .validation, .badRequest, .policyViolation, .methodNotAllowed: return .policyViolation
         case .replaced: return .init(codeNumber: 4409)
         case .goingAway: return .goingAway
@@ -77,6 +80,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .payloadTooLarge: return "too_large"
         case .tooManyRequests: return "rate_limited"
         case .unavailable: return "unavailable"
+        case .overloaded: return "overloaded"
         case .replaced: return "replaced"
         case .goingAway: return "going_away"
         case .policyViolation: return "policy_violation"
@@ -97,7 +101,8 @@ public enum HeraldError: Error, Sendable, Equatable {
     public var message: String {
         switch self {
         case .unauthorized(let text), .forbidden(let text), .notFound(let text), .badRequest(let text),
-            .payloadTooLarge(let text), .tooManyRequests(let text), .unavailable(let text), .replaced(let text),
+            .payloadTooLarge(let text), .tooManyRequests(let text), .unavailable(let text), .overloaded(let text),
+            .replaced(let text),
             .goingAway(let text), .policyViolation(let text), .invalidPayload(let text):
             return text
         case .validation:

@@ -34,6 +34,12 @@ public struct Setting: Sendable {
         Setting("WS_RESUME_MAX", "most notifications replayed on resume before a reset", default: "1000"),
         Setting("WS_SEND_BUFFER_BYTES", "outbound bytes queued for a socket before it is closed", default: "1048576"),
         Setting(
+            "WS_MAX_SOCKETS", "sockets this instance accepts before answering 503 (0: the open-file limit less 256)",
+            default: "0"),
+        Setting(
+            "WS_CONNECT_RATE", "handshakes per second allowed from one client address, 5 s of burst (0: no limit)",
+            default: "200"),
+        Setting(
             "CONFORMANCE_ECHO",
             "true adds /api/v1/ws/echo, an unauthenticated echo on the socket stack, for the Autobahn testsuite",
             default: "false"),

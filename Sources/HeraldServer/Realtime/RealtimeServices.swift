@@ -8,4 +8,5 @@ struct RealtimeServices: Sendable {
     let resumeMax: Int
     let logger: Logger
     let metrics: HeraldMetrics
+    let handshakes: HandshakeGuard
 }

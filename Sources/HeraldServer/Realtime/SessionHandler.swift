@@ -64,6 +64,7 @@ final class SessionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        services.handshakes.opened()
         if context.channel.isActive { start() }
     }
 
@@ -111,6 +112,7 @@ final class SessionHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         tearDown()
+        services.handshakes.closed()
         self.context = nil
     }
 

@@ -15,7 +15,11 @@ final class HeraldProcess: Sendable {
 
     static var binary: URL { TestCluster.packageRoot.appendingPathComponent(".build/debug/herald") }
 
-    static func start(database: String, settings: [String: String] = [:]) async throws -> HeraldProcess {
+    /// Starts `herald serve`; with `openFiles`, under that open-file limit (prlimit execs it, so the pid is
+    /// Herald's).
+    static func start(
+        database: String, settings: [String: String] = [:], openFiles: Int? = nil
+    ) async throws -> HeraldProcess {
         var environment = ProcessInfo.processInfo.environment
         environment.merge(
             [
@@ -23,7 +27,14 @@ final class HeraldProcess: Sendable {
                 "LOG_FORMAT": "json", "LOG_LEVEL": "info", "DATABASE_POOL_SIZE": "4",
             ], uniquingKeysWith: { _, new in new })
         environment.merge(settings, uniquingKeysWith: { _, new in new })
-        let child = try SpawnedProcess.spawn(binary.path, ["serve"], environment: environment)
+        let child =
+            if let openFiles {
+                try SpawnedProcess.spawn(
+                    "/usr/bin/prlimit", ["--nofile=\(openFiles):\(openFiles)", binary.path, "serve"],
+                    environment: environment)
+            } else {
+                try SpawnedProcess.spawn(binary.path, ["serve"], environment: environment)
+            }
         for _ in 0..<1500 {
             let logs = child.log
             if let line = logs.split(separator: "\n").first(where: { $0.contains("herald listening") }),

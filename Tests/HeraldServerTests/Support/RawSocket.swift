@@ -18,8 +18,10 @@ final class RawSocket: Sendable {
         try await connect(port: port, query: "token=\(token)", reading: reading)
     }
 
-    /// Connects with exactly `query` after the `?`.
-    static func connect(port: Int, query: String, reading: Bool = true) async throws -> RawSocket {
+    /// Connects with exactly `query` after the `?`, then waits `settle` for the handshake to be answered.
+    static func connect(
+        port: Int, query: String, reading: Bool = true, settle: Duration = .milliseconds(200)
+    ) async throws -> RawSocket {
         let box = NIOLockedValueBox<RawSocket?>(nil)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.so_rcvbuf), value: 4096)
@@ -36,7 +38,7 @@ final class RawSocket: Sendable {
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         try await channel.writeAndFlush(ByteBuffer(string: request)).get()
         // Let the handshake and the connection frame arrive before reading stops.
-        try await Task.sleep(for: .milliseconds(200))
+        try await Task.sleep(for: settle)
         if !reading { try await channel.setOption(.autoRead, value: false).get() }
         return socket
     }
@@ -66,6 +68,29 @@ final class RawSocket: Sendable {
             index += length
         }
         return frames
+    }
+
+    /// The response status line once it has arrived (empty after `timeout`).
+    func statusLine(timeout: Double) async -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let all = bytes.withLockedValue { $0 }
+            if all.indices.contains(where: { all[$0...].starts(with: Array("\r\n\r\n".utf8)) }) {
+                // A refusal's body follows its headers; give it a moment to arrive too.
+                if !statusLine.contains(" 101 ") { try? await Task.sleep(for: .milliseconds(20)) }
+                return statusLine
+            }
+            if isClosed { return statusLine }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return statusLine
+    }
+
+    /// What followed the response headers, as text (the JSON body of a refusal).
+    var body: String {
+        let all = bytes.withLockedValue { $0 }
+        guard let end = all.indices.first(where: { all[$0...].starts(with: Array("\r\n\r\n".utf8)) }) else { return "" }
+        return String(decoding: all[(end + 4)...], as: UTF8.self)
     }
 
     /// The response status line, e.g. `HTTP/1.1 101 Switching Protocols`.

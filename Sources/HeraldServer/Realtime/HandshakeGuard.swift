@@ -1,0 +1,60 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Admission before a WebSocket upgrade, for what one instance can hold (issue 5's resource exhaustion):
+/// - a cap on this instance's sockets, below the process's open-file limit, so a crowd gets a clear 503 (and nginx
+///   tries another instance) instead of the accept loop hitting EMFILE;
+/// - a handshake rate per client address, so one address flooding connects gets 429 and cannot crowd out others.
+///
+/// It runs once per handshake, never on the delivery path, so a lock is fine here.
+final class HandshakeGuard: Sendable {
+    /// File descriptors kept back from the socket cap: the database pool, the listener, REST connections, logs.
+    static let reservedDescriptors = 256
+
+    let maxSockets: Int
+    private let ratePerAddress: Double
+    private let burstPerAddress: Double
+    private let live = NIOLockedValueBox(0)
+    private let buckets = NIOLockedValueBox([String: TokenBucket]())
+
+    /// `maxSockets` 0 derives the cap from the open-file limit; `ratePerAddress` 0 turns the rate limit off.
+    init(maxSockets: Int, ratePerAddress: Double) {
+        self.maxSockets = maxSockets > 0 ? maxSockets : Self.derivedCap()
+        self.ratePerAddress = ratePerAddress
+        self.burstPerAddress = max(1, ratePerAddress * 5)
+    }
+
+    /// The soft open-file limit minus ``reservedDescriptors`` (at least 16).
+    static func derivedCap() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < 100_000_000 else {
+            return 1_000_000
+        }
+        return max(16, Int(limit.rlim_cur) - reservedDescriptors)
+    }
+
+    /// Throws the refusal for a handshake from `address`, or returns to let it through.
+    func admit(address: String?) throws {
+        if live.withLockedValue({ $0 }) >= maxSockets {
+            throw HeraldError.overloaded("this instance holds its maximum of \(maxSockets) sockets")
+        }
+        guard ratePerAddress > 0, let address else { return }
+        let allowed = buckets.withLockedValue { buckets -> Bool in
+            if buckets.count > 10_000 { buckets.removeAll(keepingCapacity: true) }
+            var bucket = buckets[address] ?? TokenBucket(burst: burstPerAddress, perSecond: ratePerAddress)
+            let allowed = bucket.take()
+            buckets[address] = bucket
+            return allowed
+        }
+        if !allowed { throw HeraldError.tooManyRequests("too many connection attempts from this address") }
+    }
+
+    func opened() {
+        live.withLockedValue { $0 += 1 }
+    }
+
+    func closed() {
+        live.withLockedValue { $0 -= 1 }
+    }
+}
