@@ -7,7 +7,7 @@ SECRET_FILE := .data/jwt_secret
 
 VENV := .data/venv
 
-.PHONY: run cluster test e2e api-conformance ws-conformance build release postgres lint clean-test-databases browser-deps
+.PHONY: run cluster test e2e api-conformance ws-conformance fuzz build release postgres lint clean-test-databases browser-deps
 
 ## Starts PostgreSQL under .data/, migrates, prints a dev token and the ws URL, and serves on :8000.
 run: release postgres
@@ -33,9 +33,14 @@ cluster: release postgres
 	  wait
 
 ## Builds, starts PostgreSQL under .data/, and runs the whole test suite against it.
+# The fault suites load both cores for a minute (1,000 sockets, real processes, PostgreSQL restarts); they run one
+# at a time after the rest, so their timings and the rest's do not disturb each other.
+FAULT_SUITES := RealtimeFaultTests|SlowConsumerCrowdTests|InstanceFailoverTests|ResourceExhaustionTests|RealtimeIsolationTests
+
 test: postgres clean-test-databases
 	swift build --build-tests
-	HERALD_TEST_DATABASE_URL=$(TEST_ADMIN_URL) swift test --skip-build
+	HERALD_TEST_DATABASE_URL=$(TEST_ADMIN_URL) swift test --skip-build --skip '$(FAULT_SUITES)'
+	HERALD_TEST_DATABASE_URL=$(TEST_ADMIN_URL) swift test --skip-build --no-parallel --filter '$(FAULT_SUITES)'
 
 build:
 	swift build
@@ -66,6 +71,13 @@ api-conformance: postgres $(VENV)/.installed
 ws-conformance: postgres
 	swift build --product herald
 	Tests/conformance/autobahn.sh
+
+## Both libFuzzer targets for a bounded number of inputs. HERALD_FUZZ=1 instruments HeraldServer, so the next
+## plain build recompiles it; .ci/run runs this last.
+fuzz:
+	HERALD_FUZZ=1 swift build --product herald-fuzz-frames
+	HERALD_FUZZ=1 swift build --product herald-fuzz-tokens
+	Tests/Fuzz/run.sh
 
 browser-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v nginx >/dev/null || \

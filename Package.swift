@@ -1,5 +1,11 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// `HERALD_FUZZ=1 swift build` (as `make fuzz` does) instruments HeraldServer for libFuzzer and adds the two fuzz
+/// executables; a plain build has neither.
+let fuzzing = ProcessInfo.processInfo.environment["HERALD_FUZZ"] != nil
+let fuzzFlags: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
 
 let package = Package(
     name: "herald",
@@ -38,7 +44,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: fuzzFlags
         ),
         .executableTarget(
             name: "herald",
@@ -68,3 +76,16 @@ let package = Package(
         ),
     ]
 )
+
+if fuzzing {
+    package.targets.append(.target(name: "CLibFuzzer"))
+    for (name, path) in [
+        ("herald-fuzz-frames", "Sources/HeraldFuzzFrames"), ("herald-fuzz-tokens", "Sources/HeraldFuzzTokens"),
+    ] {
+        package.targets.append(
+            .executableTarget(
+                name: name, dependencies: ["HeraldServer", "CLibFuzzer"], path: path,
+                swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])],
+                linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]))
+    }
+}

@@ -114,7 +114,7 @@ struct InstanceFailoverTests {
             "failover: \(published.count) publishes acknowledged, \(unacknowledged.withLockedValue { $0 }) not; "
                 + "\(onFirst) clients on the killed instance, \(clientCount) drained with 1001; \(due) deliveries due, "
                 + "\(due - lost) received, \(lost) lost, \(doubled) doubled")
-        #expect(published.count > 200)
+        #expect(published.count > 20, "publishing went on through both faults")
         #expect(lost == 0)
         #expect(doubled == 0)
         #expect(clients.allSatisfy { $0.ids == $0.ids.sorted() }, "ids arrive in increasing order")

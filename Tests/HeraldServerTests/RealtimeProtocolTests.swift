@@ -94,7 +94,7 @@ struct RealtimeProtocolTests {
                 try await TokenMinter(secret: "another-secret-0123456789abcdef-0123456789").mint(sub: "x"),
             ] {
                 let socket = try await RawSocket.connect(port: server.app.port, token: token)
-                #expect(socket.statusLine.hasPrefix("HTTP/1.1 101"))
+                #expect(await socket.statusLine(timeout: 5).hasPrefix("HTTP/1.1 101"))
                 #expect(await socket.closeCode() == 4401)
                 #expect(socket.dataFrames == 0)
             }

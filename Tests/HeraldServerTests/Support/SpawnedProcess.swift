@@ -4,6 +4,10 @@ import Foundation
     import Glibc
 #endif
 
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which the Glibc module does not import.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func spawnCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
+
 /// Starts a child with posix_spawn, its stderr going to a file. Foundation's `Process` forks inside a busy,
 /// many-threaded test runner and was seen to hang there; posix_spawn is safe in that setting.
 struct SpawnedProcess: Sendable {
@@ -19,6 +23,9 @@ struct SpawnedProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Nothing else of the test runner's: a PostgreSQL started with a thousand inherited sockets refuses to
+        // start ("insufficient file descriptors"), and a Herald child would hold the runner's sockets open.
+        spawnCloseFrom(&actions, 3)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
