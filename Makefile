@@ -89,4 +89,4 @@ $(VENV)/.installed: Tests/e2e/requirements.txt
 	@touch $@
 
 lint:
-	swift format lint --recursive Sources Tests Package.swift
+	swift format lint --recursive Sources Tests Package.swift Benchmarks/Sources Benchmarks/Package.swift

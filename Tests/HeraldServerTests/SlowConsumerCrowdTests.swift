@@ -99,9 +99,11 @@ struct SlowConsumerCrowdTests {
             "the non-reader was closed, no reader was")
         #expect(sockets.allSatisfy { !$0.isClosed })
         #expect(rssAfter - rssBefore < 64 * 1024, "memory grew by \((rssAfter - rssBefore) / 1024) MB")
+        // Relative, not absolute: on two cores the thousand client sockets in this process cost as much as the
+        // server, so only the comparison with the same crowd before the flood says something about Herald.
         #expect(
-            median(during) < median(baseline) * 3 + 50, "latency rose from \(median(baseline)) to \(median(during)) ms")
-        #expect((during.last ?? 0) < 2000)
+            median(during) < median(baseline) * 2 + 50, "latency rose from \(median(baseline)) to \(median(during)) ms")
+        #expect((during.last ?? 0) < (baseline.last ?? 0) * 3 + 200, "worst \(during.last ?? 0) ms")
         slow.close()
         for socket in sockets { try? await socket.close().get() }
         _ = try await herald.stop(signal: SIGTERM)

@@ -1,0 +1,142 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// One benchmark socket: NIOWebSocket's client upgrader, then a handler that answers pings and counts
+/// notifications into its loop's ``Tally``. Ids are read from the frame text without a JSON parser, so the
+/// client costs less than the server it measures.
+enum BenchSocket {
+    /// Connects from `source` to `host:port`, upgrades at `path`, and completes once the socket is open.
+    static func connect(
+        group: any EventLoopGroup, host: String, port: Int, source: String?, path: String,
+        tally: @escaping @Sendable (any EventLoop) -> Tally
+    ) -> EventLoopFuture<any Channel> {
+        let loop = group.next()
+        let upgraded = loop.makePromise(of: Void.self)
+        var bootstrap = ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        if let source, let address = try? SocketAddress(ipAddress: source, port: 0) {
+            bootstrap = bootstrap.bind(to: address)
+        }
+        let connected = bootstrap.channelInitializer { channel in
+            let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+            let upgrader = NIOWebSocketClientUpgrader(
+                requestKey: key, maxFrameSize: 1 << 24, automaticErrorHandling: true
+            ) { channel, _ in
+                // The request handler expects HTTP parts; frames must not reach it.
+                channel.pipeline.removeHandler(name: "upgrade-requester").flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(Receiver(tally: tally(channel.eventLoop)))
+                    upgraded.succeed()
+                }
+            }
+            let config: NIOHTTPClientUpgradeConfiguration = (
+                upgraders: [upgrader], completionHandler: { _ in }
+            )
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHTTPClientHandlers(withClientUpgrade: config)
+                try channel.pipeline.syncOperations.addHandler(
+                    UpgradeRequester(host: host, path: path, failed: upgraded), name: "upgrade-requester")
+            }
+        }.connect(host: host, port: port)
+        return connected.flatMap { channel in
+            let timeout = channel.eventLoop.scheduleTask(in: .seconds(30)) {
+                upgraded.fail(ChannelError.connectTimeout(.seconds(30)))
+            }
+            upgraded.futureResult.whenComplete { _ in timeout.cancel() }
+            return upgraded.futureResult.map { channel }
+        }
+    }
+
+    /// Sends the upgrade request once the connection is up.
+    private final class UpgradeRequester: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = HTTPClientResponsePart
+        typealias OutboundOut = HTTPClientRequestPart
+        let host: String
+        let path: String
+        let failed: EventLoopPromise<Void>
+
+        init(host: String, path: String, failed: EventLoopPromise<Void>) {
+            self.host = host
+            self.path = path
+            self.failed = failed
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+            head.headers.add(name: "Host", value: host)
+            head.headers.add(name: "Content-Length", value: "0")
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.fireChannelActive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            // A response reaching here means the upgrade was refused (429, 503, ...).
+            if case .head(let head) = unwrapInboundIn(data) {
+                failed.fail(RefusedUpgrade(status: head.status.code))
+                context.close(promise: nil)
+            }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            failed.fail(error)
+            context.close(promise: nil)
+        }
+    }
+
+    struct RefusedUpgrade: Error {
+        let status: UInt
+    }
+
+    /// Counts notifications and answers pings, so the server's heartbeat keeps the socket.
+    final class Receiver: ChannelInboundHandler {
+        typealias InboundIn = WebSocketFrame
+        typealias OutboundOut = WebSocketFrame
+        let tally: Tally
+
+        init(tally: Tally) {
+            self.tally = tally
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let frame = unwrapInboundIn(data)
+            switch frame.opcode {
+            case .text:
+                if let id = Self.notificationID(frame.data) { tally.record(id: id, at: Clock.micros()) }
+            case .ping:
+                let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.data)
+                context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            case .connectionClose:
+                context.close(promise: nil)
+            default:
+                break
+            }
+        }
+
+        /// The `id` of a `{"type":"notification",...,"id":N,...}` frame.
+        static func notificationID(_ buffer: ByteBuffer) -> Int64? {
+            buffer.withUnsafeReadableBytes { bytes -> Int64? in
+                let marker = Array(#""type":"notification""#.utf8)
+                guard bytes.count > 40, bytes.starts(with: [UInt8(ascii: "{")] + marker) else { return nil }
+                let key = Array(#","id":"#.utf8)
+                var index = marker.count + 1
+                while index + key.count < bytes.count {
+                    if bytes[index] == key[0], bytes[index..<index + key.count].elementsEqual(key) {
+                        var value: Int64 = 0
+                        var cursor = index + key.count
+                        while cursor < bytes.count, (48...57).contains(bytes[cursor]) {
+                            value = value * 10 + Int64(bytes[cursor] - 48)
+                            cursor += 1
+                        }
+                        return value
+                    }
+                    index += 1
+                }
+                return nil
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Scenario 4: one recipient, publishes at a fixed rate (open loop), with durable commits; percentiles of
+/// publish-to-receipt latency.
+struct LatencyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "latency", abstract: "Publish-to-receipt latency at a fixed rate.")
+
+    @OptionGroup var common: CommonOptions
+    @Option var rate = 1000.0
+    @Option var seconds = 10.0
+
+    func run() async throws {
+        let mint = TokenMint(secret: common.secret)
+        let crowd = try Crowd(sockets: 1, ports: common.port, secret: common.secret, location: "lat", prefix: "lat")
+        let publisher = Publisher(port: common.port[0], mint: mint)
+        try await Task.sleep(for: .seconds(1))
+        let latencies = NIOLockedValueBox<[Double]>([])
+        let failures = NIOLockedValueBox(0)
+        let interval = 1.0 / rate
+        let started = Date()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var n = 0
+            // Open loop: request n starts at n × interval whatever the earlier ones are doing.
+            while Date().timeIntervalSince(started) < seconds {
+                let due = started.addingTimeInterval(Double(n) * interval)
+                let wait = due.timeIntervalSinceNow
+                if wait > 0 { try await Task.sleep(for: .nanoseconds(Int64(wait * 1e9))) }
+                let title = "l\(n)"
+                group.addTask {
+                    let sent = Clock.micros()
+                    do {
+                        let id = try await publisher.publish(
+                            #"{"user_id":"lat-0","type":"system","title":"\#(title)","message":"benchmark"}"#)
+                        if let last = await crowd.completion(of: id, timeout: 10) {
+                            latencies.withLockedValue { $0.append(Double(last - sent) / 1000) }
+                        } else {
+                            failures.withLockedValue { $0 += 1 }
+                        }
+                    } catch {
+                        failures.withLockedValue { $0 += 1 }
+                    }
+                }
+                n += 1
+            }
+            try await group.waitForAll()
+        }
+        crowd.stop()
+        let stats = Stats(latencies.withLockedValue { $0 })
+        try ResultWriter.write(
+            "latency", target: common.target,
+            [
+                "rate": rate, "seconds": seconds, "received": stats.sorted.count,
+                "failed": failures.withLockedValue { $0 }, "p50_ms": stats.percentile(50),
+                "p99_ms": stats.percentile(99), "p999_ms": stats.percentile(99.9), "max_ms": stats.maximum,
+            ], output: common.output)
+    }
+}

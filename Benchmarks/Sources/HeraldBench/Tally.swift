@@ -1,0 +1,21 @@
+/// What the sockets of one event loop received: per notification id, how many and when the last one arrived.
+/// Only its loop touches it; ``WorkerCommand`` collects the tallies by hopping to each loop.
+final class Tally {
+    var deliveries = 0
+    var received: [Int64: (count: Int, lastMicros: Int64)] = [:]
+
+    func record(id: Int64, at micros: Int64) {
+        deliveries += 1
+        let previous = received[id]?.count ?? 0
+        received[id] = (previous + 1, micros)
+    }
+
+    /// Hands over what was counted and starts again.
+    func take() -> (deliveries: Int, received: [Int64: (count: Int, lastMicros: Int64)]) {
+        defer {
+            deliveries = 0
+            received = [:]
+        }
+        return (deliveries, received)
+    }
+}

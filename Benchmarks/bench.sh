@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# One command per scenario of issue 6. Builds Herald and herald-bench in release, starts PostgreSQL (as `make run`
+# does), the server(s) under test, runs the scenario and writes Benchmarks/results/<scenario>-<target>.json.
+#   Benchmarks/bench.sh idle|fanout|throughput|latency|rest|cluster [herald|baseline]
+set -euo pipefail
+scenario="${1:?scenario}"
+target="${2:-herald}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+secret="bench-secret-0123456789abcdef-0123456789"
+pg_port="${HERALD_PG_PORT:-5433}"
+results="$root/Benchmarks/results"
+mkdir -p "$results" "$root/.data/bench"
+swift build -c release --product herald >/dev/null
+(cd Benchmarks && swift build -c release >/dev/null)
+bench="$root/Benchmarks/.build/release/herald-bench"
+HERALD_PG_PORT=$pg_port .ci/postgres.sh herald >/dev/null
+ulimit -n 20000
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# Starts one instance on port $1, on a fresh database unless $2 says to keep it.
+start_herald() {
+    local port=$1
+    DATABASE_URL="postgres://herald@127.0.0.1:$pg_port/herald_bench" JWT_SECRET=$secret PORT=$port \
+        INSTANCE_ID="bench-$port" LOG_LEVEL=warning WS_CONNECT_RATE=0 WS_MAX_CONNECTIONS_PER_USER=5 \
+        DATABASE_POOL_SIZE=16 .build/release/herald serve >>"$root/.data/bench/herald-$port.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && return; sleep 0.1; done
+    echo "herald on $port did not become ready"; exit 1
+}
+
+fresh_database() {
+    psql -h 127.0.0.1 -p "$pg_port" -U herald -d postgres -qc "DROP DATABASE IF EXISTS herald_bench WITH (FORCE)" \
+        -c "CREATE DATABASE herald_bench" >/dev/null
+    DATABASE_URL="postgres://herald@127.0.0.1:$pg_port/herald_bench" .build/release/herald migrate >/dev/null 2>&1
+}
+
+ports=(--port 8200)
+if [ "$target" = baseline ]; then
+    "$bench" baseline-server --port 8200 >"$root/.data/bench/baseline.log" 2>&1 &
+    pids+=($!)
+    sleep 1
+else
+    fresh_database
+    if [ "$scenario" = rest ]; then
+        echo "seeding 2M notifications (about a minute)"
+        psql -h 127.0.0.1 -p "$pg_port" -U herald -d herald_bench -v ON_ERROR_STOP=1 -qf Benchmarks/seed.sql
+    fi
+    if [ "$scenario" = cluster ]; then
+        ports=()
+        for port in 8201 8202 8203 8204; do start_herald $port; ports+=(--port $port); done
+    else
+        start_herald 8200
+    fi
+fi
+pid=${pids[0]}
+out="$results/$scenario-$target.json"
+common=("${ports[@]}" --secret "$secret" --server-pid "$pid" --target "$target" --output "$out")
+case "$scenario" in
+    idle) "$bench" idle "${common[@]}" --sockets "${SOCKETS:-10000}" ;;
+    fanout) "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-10000}" --rounds "${ROUNDS:-50}" ;;
+    throughput) "$bench" throughput "${common[@]}" --sockets "${SOCKETS:-10000}" --seconds "${SECONDS_:-10}" ;;
+    latency) "$bench" latency "${common[@]}" --rate "${RATE:-1000}" --seconds "${SECONDS_:-10}" ;;
+    rest) "$bench" rest "${common[@]}" --seconds "${SECONDS_:-10}" ;;
+    cluster)
+        "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-76000}" --rounds "${ROUNDS:-20}" --output "$results/cluster-location-$target.json"
+        "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-76000}" --rounds "${ROUNDS:-20}" --audience broadcast --output "$results/cluster-broadcast-$target.json" ;;
+    *) echo "unknown scenario $scenario"; exit 2 ;;
+esac
