@@ -90,6 +90,36 @@ public struct InboxStore: Sendable {
         return 0
     }
 
+    /// The unread counts of many users at once, each over their own audiences: one statement for a batch of
+    /// sockets instead of one per socket (a thousand connects, or a location notification to a thousand users
+    /// whose counts are not cached yet). Users with nothing unread are absent from the answer.
+    public func unreadCounts(_ principals: [Principal]) async throws -> [String: Int] {
+        var users: [String] = []
+        var audiences: [String] = []
+        for principal in principals {
+            for audience in principal.audiences {
+                users.append(principal.userID)
+                audiences.append(audience)
+            }
+        }
+        let query: PostgresQuery = """
+            SELECT a.user_id, count(*)::bigint
+            FROM unnest(\(users)::text[], \(audiences)::text[]) AS a(user_id, audience)
+            JOIN notifications n ON n.audience = a.audience
+            WHERE n.read_at IS NULL AND (n.expires_at IS NULL OR n.expires_at > now())
+              AND NOT EXISTS (
+                  SELECT 1 FROM notification_receipts r
+                  WHERE r.user_id = a.user_id AND r.notification_id = n.id
+                    AND (r.read_at IS NOT NULL OR r.deleted_at IS NOT NULL))
+            GROUP BY a.user_id
+            """
+        var counts: [String: Int] = [:]
+        for try await (user, count) in try await client.query(query, logger: logger).decode((String, Int64).self) {
+            counts[user] = Int(count)
+        }
+        return counts
+    }
+
     /// What a resuming socket missed: up to `limit` visible notifications with ids above `since`, in id order.
     public func replay(_ principal: Principal, after since: Int64, limit: Int) async throws -> [InboxItem] {
         let query: PostgresQuery = """

@@ -15,7 +15,9 @@ final class LoopRegistry {
     private var byUser: [String: [UInt64: SessionHandler]] = [:]
     private var byLocation: [String: [UInt64: SessionHandler]] = [:]
     private var unreadCounts: [String: Int] = [:]
-    private var countsLoading: Set<String> = []
+    /// Users whose unread count is waiting to be loaded, with the `inbox` push to send once it is.
+    private var countQueue: [String: (principal: Principal, reason: InboxChange.Reason?, ids: [Int64])] = [:]
+    private var countLoadRunning = false
     private let inbox: InboxStore
     private let metrics: HeraldMetrics
     /// This loop's socket counts since the last scrape (``SocketCounters``).
@@ -137,22 +139,49 @@ final class LoopRegistry {
         for session in (byUser[user] ?? [:]).values { session.write(frame, .inbox) }
     }
 
-    /// Fetches a user's unread count into the cache, then optionally pushes it as an `inbox` frame.
+    /// Queues a user's unread count for loading into the cache, then optionally pushing it as an `inbox` frame.
+    /// Loads go in batches of up to ``countBatch`` users, one statement each and one at a time per loop, so a
+    /// thousand connects cost a handful of queries and never crowd publishes out of the pool.
     private func loadCount(for principal: Principal, reason: InboxChange.Reason? = nil, ids: [Int64] = []) {
         let user = principal.userID
-        guard unreadCounts[user] == nil || reason != nil, !countsLoading.contains(user) else { return }
-        countsLoading.insert(user)
+        guard unreadCounts[user] == nil || reason != nil else { return }
+        if var queued = countQueue[user] {
+            if let reason {
+                queued.reason = reason
+                queued.ids += ids
+                countQueue[user] = queued
+            }
+            return
+        }
+        countQueue[user] = (principal, reason, ids)
+        flushCounts()
+    }
+
+    static let countBatch = 500
+
+    private func flushCounts() {
+        guard !countLoadRunning, !countQueue.isEmpty else { return }
+        countLoadRunning = true
+        let batch = Array(countQueue.prefix(Self.countBatch))
+        for (user, _) in batch { countQueue[user] = nil }
         let inbox = inbox
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let loop = eventLoop
+        let principals = batch.map(\.value.principal)
         Task {
-            let count = try? await inbox.unreadCount(principal)
+            let counts = try? await inbox.unreadCounts(principals)
             loop.execute {
                 let registry = bound.value
-                registry.countsLoading.remove(user)
-                guard let count, registry.byUser[user] != nil else { return }
-                registry.unreadCounts[user] = count
-                if let reason { registry.push(user, ServerFrame.inbox(unreadCount: count, reason: reason, ids: ids)) }
+                registry.countLoadRunning = false
+                for (user, entry) in batch where registry.byUser[user] != nil {
+                    guard let counts else { continue }
+                    let count = counts[user] ?? 0
+                    registry.unreadCounts[user] = count
+                    if let reason = entry.reason {
+                        registry.push(user, ServerFrame.inbox(unreadCount: count, reason: reason, ids: entry.ids))
+                    }
+                }
+                registry.flushCounts()
             }
         }
     }

@@ -47,7 +47,7 @@ struct RealtimeController: Sendable {
         var principal = Principal(userID: "", locations: [], role: .user, scopes: [], expiresAt: 0)
         do {
             principal = try await verifier.verify(query.raw("token") ?? "")
-            try? await membership.record(principal)
+            membership.remember(principal)
         } catch let error as HeraldError {
             failure = error
         }
