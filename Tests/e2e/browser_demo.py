@@ -116,14 +116,15 @@ class Instance:
     def __init__(self, index):
         self.index = index
         self.port = PORTS[index]
-        self.log_path = os.path.join(WORK, f"herald-{index + 1}.log")
+        self.logs = []  # one file per start, so a SIGKILL's cut line never runs into the next run's first
         self.process = None
 
     def start(self):
         env = dict(os.environ, DATABASE_URL=DATABASE_URL, JWT_SECRET=SECRET, PORT=str(self.port),
                    INSTANCE_ID=f"e2e-{self.index + 1}", LOG_FORMAT="json", LOG_LEVEL="trace",
                    TRUSTED_PROXIES="127.0.0.1", MIGRATIONS_DIR=os.path.join(ROOT, "Migrations"))
-        output = open(self.log_path, "a")
+        self.logs.append(os.path.join(WORK, f"herald-{self.index + 1}-{len(self.logs) + 1}.log"))
+        output = open(self.logs[-1], "a")
         self.process = subprocess.Popen([HERALD, "serve"], env=env, stdout=output, stderr=output)
         wait_for(f"instance {self.index + 1} ready",
                  lambda: http("GET", f"http://127.0.0.1:{self.port}/health/ready")[0] == 200)
@@ -339,7 +340,8 @@ def main():
             instance.stop(signal.SIGTERM)
 
     # 6. No token in any log line.
-    logs = [instance.log_path for instance in instances] + [
+    herald_logs = [path for instance in instances for path in instance.logs]
+    logs = herald_logs + [
         os.path.join(ROOT, ".data", "nginx", "logs", "access.log"),
         os.path.join(ROOT, ".data", "nginx", "logs", "error.log")]
     lines = 0
@@ -352,9 +354,11 @@ def main():
                         fail(f"a token appears in {os.path.basename(path)}: {line[:200]}")
     check(lines > 100, f"no token in {lines} log lines of both instances and nginx")
     clients, request_ids = set(), set()
-    for path in logs[:2]:
+    for path in herald_logs:
         with open(path) as handle:
             for line in handle:
+                if not line.endswith("\n"):
+                    continue  # cut by the process exiting mid-write (another thread's last line); never mid-file
                 entry = json.loads(line)
                 if entry.get("msg") == "request" and entry.get("path") == "/demo":
                     clients.add(entry.get("client"))

@@ -12,8 +12,22 @@ public struct JSONLogHandler: LogHandler {
     private let label: String
     private let output: Output
 
+    /// Writes the whole line: `write` may take part of it, or be interrupted by a signal (SIGTERM arriving while
+    /// the drain logs), and a cut line is not JSON.
     public static let standardError: Output = { line in
-        line.withUnsafeBytes { buffer in _ = write(STDERR_FILENO, buffer.baseAddress, buffer.count) }
+        line.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     public init(label: String, level: Logger.Level, output: @escaping Output = JSONLogHandler.standardError) {
