@@ -18,15 +18,8 @@ public enum LogRedactor {
                 continue
             }
             // `access_token=`, `id_token=` and the like are credentials too, so no boundary is required here.
-            if let valueStart = prefixEnd(bytes, at: index, of: "token=") {
-                output.append(contentsOf: bytes[index..<valueStart])
-                var end = valueStart
-                while end < bytes.count, !isValueEnd(bytes[end]) { end += 1 }
-                if end > valueStart { output.append(contentsOf: mask.utf8) }
-                index = end
-                continue
-            }
-            if let valueStart = prefixEnd(bytes, at: index, of: "Bearer ") ?? prefixEnd(bytes, at: index, of: "bearer ")
+            if let valueStart = prefixEnd(bytes, at: index, of: "token=") ?? prefixEnd(bytes, at: index, of: "Bearer ")
+                ?? prefixEnd(bytes, at: index, of: "bearer ")
             {
                 output.append(contentsOf: bytes[index..<valueStart])
                 var end = valueStart

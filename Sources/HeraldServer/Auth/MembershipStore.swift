@@ -22,16 +22,7 @@ public final class MembershipStore: Sendable {
     /// Stores the principal's locations if they differ from what was last stored.
     public func record(_ principal: Principal) async throws {
         if recent.withLockedValue({ $0[principal.userID] }) == principal.locations { return }
-        try await client.query(
-            """
-            INSERT INTO user_locations (user_id, locations) VALUES (\(principal.userID), \(principal.locations))
-            ON CONFLICT (user_id) DO UPDATE SET locations = excluded.locations, seen_at = now()
-            WHERE user_locations.locations IS DISTINCT FROM excluded.locations
-            """, logger: logger)
-        recent.withLockedValue { cache in
-            if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[principal.userID] = principal.locations
-        }
+        try await store([(principal.userID, principal.locations)])
     }
 
     /// Records the principal's locations in the background, batched with other sockets' (a thousand connects are

@@ -10,15 +10,8 @@ struct ConformanceEchoUpgrader: Upgrader {
     let sendBufferBytes: Int
 
     func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
-        NIOWebSocketServerUpgrader(
-            maxFrameSize: maxMessageBytes, automaticErrorHandling: true,
-            shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture([:]) },
-            upgradePipelineHandler: { channel, _ in
-                channel.eventLoop.makeCompletedFuture {
-                    try SessionUpgrader.installFrameLayer(
-                        on: channel, maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes)
-                    try channel.pipeline.syncOperations.addHandler(ConformanceEchoHandler())
-                }
-            })
+        SessionUpgrader.upgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes) { _ in
+            ConformanceEchoHandler()
+        }
     }
 }

@@ -16,29 +16,36 @@ struct SessionUpgrader: Upgrader {
     let registry: SocketRegistry
 
     func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
+        Self.upgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes) { channel in
+            guard let shard = registry.shard(for: channel.eventLoop) else {
+                throw HeraldError.unavailable("no registry for this event loop")
+            }
+            return SessionHandler(
+                principal: principal, authFailure: authFailure, since: since, services: services,
+                registry: registry, shard: shard)
+        }
+    }
+
+    /// The upgrade every Herald socket goes through: NIOWebSocket's codec, the send-buffer bound and
+    /// ``MessageAssembler`` (sizes, fragments, UTF-8, control frames), then the handler `top` makes. The
+    /// conformance echo uses it too, so Autobahn tests exactly this stack.
+    static func upgrader(
+        maxMessageBytes: Int, sendBufferBytes: Int,
+        top: @escaping @Sendable (any Channel) throws -> any ChannelHandler
+    ) -> NIOWebSocketServerUpgrader {
         NIOWebSocketServerUpgrader(
             maxFrameSize: maxMessageBytes, automaticErrorHandling: true,
             shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture([:]) },
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
-                    guard let shard = registry.shard(for: channel.eventLoop) else {
-                        throw HeraldError.unavailable("no registry for this event loop")
-                    }
-                    try Self.installFrameLayer(
-                        on: channel, maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes)
-                    try channel.pipeline.syncOperations.addHandler(
-                        SessionHandler(
-                            principal: principal, authFailure: authFailure, since: since, services: services,
-                            registry: registry, shard: shard))
+                    let handler = try top(channel)
+                    try channel.syncOptions?.setOption(
+                        ChannelOptions.writeBufferWaterMark,
+                        value: .init(low: sendBufferBytes / 2, high: sendBufferBytes))
+                    let handlers = channel.pipeline.syncOperations
+                    try handlers.addHandler(MessageAssembler(maxMessageBytes: maxMessageBytes))
+                    try handlers.addHandler(handler)
                 }
             })
-    }
-
-    /// What every Herald socket runs below its session: the send-buffer bound and ``MessageAssembler`` (sizes,
-    /// fragments, UTF-8, control frames). The conformance echo installs exactly this too.
-    static func installFrameLayer(on channel: any Channel, maxMessageBytes: Int, sendBufferBytes: Int) throws {
-        try channel.syncOptions?.setOption(
-            ChannelOptions.writeBufferWaterMark, value: .init(low: sendBufferBytes / 2, high: sendBufferBytes))
-        try channel.pipeline.syncOperations.addHandler(MessageAssembler(maxMessageBytes: maxMessageBytes))
     }
 }
