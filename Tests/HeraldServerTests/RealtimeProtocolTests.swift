@@ -86,6 +86,41 @@ struct RealtimeProtocolTests {
         }
     }
 
+    /// A one-recipient publish writes its socket entry in SQL around text Swift rendered (NotifyEntryTemplate);
+    /// a multi-recipient one renders it in Swift; a large one goes by id and is read back. All three must be the
+    /// item the inbox lists, to the byte of `data` as stored.
+    @Test("a notification arrives on the socket exactly as the inbox lists it, whichever way it was sent")
+    func socketItemIsTheListedItem() async throws {
+        try await TestServer.with { server in
+            let token = try await server.token("same", locations: ["S"])
+            let socket = try await TestSocket.open(server, token: token)
+            let expires = Timestamp.string(Date().addingTimeInterval(3600))
+            let fields =
+                #""type":"booking","priority":"high","title":"Quote \" and é ✓","message":"line\nbreak","#
+                + #""action_url":"https://e.x/a?b=1","expires_at":"\#(expires)""#
+            let data = #""data":{"zeta":[1,2.50,{"b":null,"a":"x"}],"alpha":true}"#
+            let big = #""data":{"big":"\#(String(repeating: "q", count: 9000))"}"#
+            var ids: [Int64] = []
+            ids += try await server.publish(#"{"user_id":"same",\#(fields),\#(data)}"#)
+            ids += try await server.publish(#"{"location_id":"S",\#(fields),\#(data)}"#)
+            ids += try await server.publish(#"{"user_ids":["same","other"],\#(fields),\#(data)}"#).prefix(1)
+            ids += try await server.publish(#"{"user_id":"same",\#(fields),\#(big)}"#)
+            var delivered: [Int64: JSONValue] = [:]
+            for _ in ids {
+                let frame = try await socket.next("notification")
+                if let id = frame["id"]?.int64Value, let item = frame["data"] { delivered[id] = item }
+            }
+            let listed = try await server.request(.GET, "/api/v1/notifications", token: token).items
+            #expect(listed.count == ids.count)
+            for item in listed {
+                guard let id = item["id"]?.int64Value else { continue }
+                #expect(
+                    delivered[id] == item,
+                    "notification \(id): socket \(String(describing: delivered[id])), list \(item)")
+            }
+        }
+    }
+
     @Test("token problems close with 4401 before any data frame; exp closes a live socket")
     func tokenFailuresAndExpiry() async throws {
         try await TestServer.with { server in

@@ -71,7 +71,7 @@ public enum FanoutMessage: Sendable, Equatable {
         }
     }
 
-    private static func header(_ notification: LiveNotification, publishedAt: Int64) -> String {
+    static func header(_ notification: LiveNotification, publishedAt: Int64) -> String {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("id")

@@ -25,6 +25,17 @@ public struct InboxItem: Sendable, Equatable {
         herald_ts(coalesce(n.delivered_at, r.delivered_at)), n.collapse_key
         """
 
+    init(
+        id: Int64, type: String, priority: String, title: String, message: String, dataJSON: String, readAt: String?,
+        createdAt: String, actionURL: String?, locationID: String?, expiresAt: String?, deliveredAt: String?,
+        collapseKey: String?
+    ) {
+        (self.id, self.type, self.priority, self.title, self.message, self.dataJSON) =
+            (id, type, priority, title, message, dataJSON)
+        (self.readAt, self.createdAt, self.actionURL, self.locationID) = (readAt, createdAt, actionURL, locationID)
+        (self.expiresAt, self.deliveredAt, self.collapseKey) = (expiresAt, deliveredAt, collapseKey)
+    }
+
     init(row: PostgresRow) throws {
         (
             id, type, priority, title, message, dataJSON, readAt, createdAt, actionURL, locationID, expiresAt,

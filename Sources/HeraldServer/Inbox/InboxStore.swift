@@ -289,7 +289,10 @@ public struct InboxStore: Sendable {
     /// then sees its result. With a collapse key, older notifications with that key for the same audience are
     /// deleted in the same transaction, under the publish lock, so two racing publishes cannot both survive.
     public func publish(_ publication: Publication) async throws -> PublishResult {
-        try await client.withTransaction(logger: logger) { connection in
+        if publication.idempotencyKey == nil, publication.collapseKey == nil, publication.target.audiences.count == 1 {
+            return PublishResult(ids: [try await publishOne(publication)], replayed: false, replaced: [])
+        }
+        return try await client.withTransaction(logger: logger) { connection in
             if let key = publication.idempotencyKey {
                 let claimed = try await connection.query(
                     """
@@ -336,6 +339,46 @@ public struct InboxStore: Sendable {
             }
             return PublishResult(ids: ids, replayed: false, replaced: replaced)
         }
+    }
+
+    /// The common publish, one notification with neither key, as one statement in its own transaction: it takes
+    /// the publish lock, inserts, and NOTIFYs with the entry ``NotifyEntryTemplate`` completes. That is one round
+    /// trip where the general path needs BEGIN, lock, insert, NOTIFY and COMMIT, and the lock is held for one
+    /// statement and the commit. The lock CTE is read before the insert produces its row, so the id is still drawn
+    /// under the lock; the statement's snapshot predates the lock, which only a collapse key's delete would mind.
+    private func publishOne(_ publication: Publication) async throws -> Int64 {
+        let p = publication
+        var (user, locationID): (String?, String?) = (nil, nil)
+        switch p.target {
+        case .users(let ids): user = ids.first
+        case .location(let id): locationID = id
+        case .broadcast: break
+        }
+        let expiresAt = p.expiresAt.map { Timestamp.string($0) }
+        let entry = NotifyEntryTemplate(p, expiresAt: expiresAt, publishedAt: Timestamp.microsecondsNow()).segments
+        let query: PostgresQuery = """
+            WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(\(Self.publishLockKey))),
+            n AS (
+                INSERT INTO notifications (type, priority, title, message, data, action_url, user_id, location_id,
+                                           broadcast, publisher, expires_at)
+                SELECT \(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL), \(user),
+                       \(locationID), \(user == nil && locationID == nil), \(p.publisher), \(expiresAt)::timestamptz
+                FROM lock
+                RETURNING id, audience, data, created_at
+            ), entry AS (
+                SELECT n.id, \(entry[0]) || n.id || \(entry[1]) || to_json(n.audience)::text || \(entry[2]) || n.id
+                       || \(entry[3]) || n.data::text || \(entry[4]) || herald_ts(n.created_at) || \(entry[5]) AS text
+                FROM n
+            )
+            SELECT entry.id, pg_notify(\(FanoutMessage.channel), CASE
+                       WHEN octet_length(entry.text) < \(FanoutMessage.payloadLimit) THEN 'n' || entry.text
+                       ELSE 'r' || chr(10) || entry.id END)::text
+            FROM entry
+            """
+        for try await (id, _) in try await client.query(query, logger: logger).decode((Int64, String).self) {
+            return id
+        }
+        throw HeraldError.unavailable("the database stored nothing; publish again")
     }
 
     /// Inserts the rows and returns them as they go to sockets, in id order.
