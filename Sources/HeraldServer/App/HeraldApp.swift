@@ -12,13 +12,14 @@ public final class HeraldApp: Sendable {
     public let metrics: HeraldMetrics
     private let postgresTask: Task<Void, Never>
     private let listenerTask: Task<Void, Never>
+    private let sweepTask: Task<Void, Never>
     /// The port actually bound (differs from the configured one when that is 0).
     public let port: Int
 
     private init(
         configuration: HeraldConfiguration, postgres: PostgresClient, application: Application,
         registry: SocketRegistry, metrics: HeraldMetrics, postgresTask: Task<Void, Never>,
-        listenerTask: Task<Void, Never>, port: Int
+        listenerTask: Task<Void, Never>, sweepTask: Task<Void, Never>, port: Int
     ) {
         self.configuration = configuration
         self.postgres = postgres
@@ -27,6 +28,7 @@ public final class HeraldApp: Sendable {
         self.metrics = metrics
         self.postgresTask = postgresTask
         self.listenerTask = listenerTask
+        self.sweepTask = sweepTask
         self.port = port
     }
 
@@ -72,6 +74,8 @@ public final class HeraldApp: Sendable {
             configuration: try DatabaseURL.connectionConfiguration(databaseURL), dispatcher: dispatcher,
             logger: logger, metrics: metrics, gate: gate)
         let listenerTask = Task { await listener.run() }
+        let sweeper = ExpirySweeper(store: inboxStore, logger: logger)
+        let sweepTask = Task { await sweeper.run() }
 
         let api = application.grouped("api", "v1")
         let authenticated = api.grouped(
@@ -110,6 +114,7 @@ public final class HeraldApp: Sendable {
             try await application.server.start(address: .hostname(configuration.host, port: configuration.port))
         } catch {
             listenerTask.cancel()
+            sweepTask.cancel()
             postgresTask.cancel()
             try? await application.asyncShutdown()
             throw error
@@ -118,7 +123,7 @@ public final class HeraldApp: Sendable {
         logger.info("herald listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
         return HeraldApp(
             configuration: configuration, postgres: postgres, application: application, registry: registry,
-            metrics: metrics, postgresTask: postgresTask, listenerTask: listenerTask, port: port)
+            metrics: metrics, postgresTask: postgresTask, listenerTask: listenerTask, sweepTask: sweepTask, port: port)
     }
 
     /// Every route as `METHOD /path`, with parameters as `{name}`: what the OpenAPI document must describe.
@@ -140,6 +145,7 @@ public final class HeraldApp: Sendable {
         await application.server.shutdown()
         try? await application.asyncShutdown()
         listenerTask.cancel()
+        sweepTask.cancel()
         postgresTask.cancel()
     }
 }

@@ -73,26 +73,15 @@ public struct InboxStore: Sendable {
         return items
     }
 
-    /// Unread, unexpired, undeleted notifications the principal can see.
+    /// Unread, unexpired, undeleted notifications the principal can see: a few counter rows, whatever the size of
+    /// the inbox (`herald_unread_count`, Migrations/0002).
     public func unreadCount(_ principal: Principal) async throws -> Int {
-        let query: PostgresQuery = """
-            SELECT count(*) FROM notifications n
-            WHERE n.audience = ANY(\(principal.audiences)) AND n.read_at IS NULL
-              AND (n.expires_at IS NULL OR n.expires_at > now())
-              AND NOT EXISTS (
-                  SELECT 1 FROM notification_receipts r
-                  WHERE r.user_id = \(principal.userID) AND r.notification_id = n.id
-                    AND (r.read_at IS NOT NULL OR r.deleted_at IS NOT NULL))
-            """
-        for try await count in try await client.query(query, logger: logger).decode(Int.self) {
-            return count
-        }
-        return 0
+        try await count("SELECT herald_unread_count(\(principal.userID), \(principal.audiences))")
     }
 
     /// The unread counts of many users at once, each over their own audiences: one statement for a batch of
     /// sockets instead of one per socket (a thousand connects, or a location notification to a thousand users
-    /// whose counts are not cached yet). Users with nothing unread are absent from the answer.
+    /// whose counts are not cached yet).
     public func unreadCounts(_ principals: [Principal]) async throws -> [String: Int] {
         var users: [String] = []
         var audiences: [String] = []
@@ -103,15 +92,12 @@ public struct InboxStore: Sendable {
             }
         }
         let query: PostgresQuery = """
-            SELECT a.user_id, count(*)::bigint
-            FROM unnest(\(users)::text[], \(audiences)::text[]) AS a(user_id, audience)
-            JOIN notifications n ON n.audience = a.audience
-            WHERE n.read_at IS NULL AND (n.expires_at IS NULL OR n.expires_at > now())
-              AND NOT EXISTS (
-                  SELECT 1 FROM notification_receipts r
-                  WHERE r.user_id = a.user_id AND r.notification_id = n.id
-                    AND (r.read_at IS NOT NULL OR r.deleted_at IS NOT NULL))
-            GROUP BY a.user_id
+            SELECT u.user_id, herald_unread_count(u.user_id, u.audiences)
+            FROM (
+                SELECT a.user_id, array_agg(a.audience) AS audiences
+                FROM unnest(\(users)::text[], \(audiences)::text[]) AS a(user_id, audience)
+                GROUP BY a.user_id
+            ) u
             """
         var counts: [String: Int] = [:]
         for try await (user, count) in try await client.query(query, logger: logger).decode((String, Int64).self) {
@@ -141,14 +127,14 @@ public struct InboxStore: Sendable {
     public func markDelivered(_ principal: Principal, ids: [Int64]) async throws {
         let query: PostgresQuery = """
             WITH target AS (
-                SELECT n.id, n.user_id IS NOT NULL AS personal FROM notifications n
+                SELECT n.id, n.audience, n.user_id IS NOT NULL AS personal FROM notifications n
                 WHERE n.id = ANY(\(ids)) AND n.audience = ANY(\(principal.audiences))
             ), personal AS (
                 UPDATE notifications SET delivered_at = coalesce(delivered_at, now())
                 WHERE id IN (SELECT id FROM target WHERE personal) RETURNING id
             )
-            INSERT INTO notification_receipts AS receipt (user_id, notification_id, delivered_at)
-            SELECT \(principal.userID), id, now() FROM target WHERE NOT personal
+            INSERT INTO notification_receipts AS receipt (user_id, notification_id, audience, delivered_at)
+            SELECT \(principal.userID), id, audience, now() FROM target WHERE NOT personal
             ON CONFLICT (user_id, notification_id) DO UPDATE SET delivered_at = coalesce(receipt.delivered_at, now())
             """
         try await client.query(query, logger: logger)
@@ -184,15 +170,16 @@ public struct InboxStore: Sendable {
         let statements = change.statements
         let query: PostgresQuery = """
             WITH target AS (
-                SELECT n.id, n.user_id IS NOT NULL AS personal
+                SELECT n.id, n.audience, n.user_id IS NOT NULL AS personal
                 FROM notifications n
                 LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
                 WHERE n.id = \(id) AND n.audience = ANY(\(principal.audiences)) AND \(unescaped: Self.visible)
             ), personal AS (
                 \(unescaped: statements.personal) WHERE id IN (SELECT id FROM target WHERE personal) RETURNING id
             ), shared AS (
-                INSERT INTO notification_receipts AS receipt (user_id, notification_id, read_at, deleted_at)
-                SELECT \(principal.userID), id, \(unescaped: statements.newReceipt) FROM target WHERE NOT personal
+                INSERT INTO notification_receipts AS receipt (user_id, notification_id, audience, read_at, deleted_at)
+                SELECT \(principal.userID), id, audience, \(unescaped: statements.newReceipt) FROM target
+                WHERE NOT personal
                 ON CONFLICT (user_id, notification_id) DO UPDATE SET \(unescaped: statements.existingReceipt)
                 RETURNING notification_id
             )
@@ -227,8 +214,8 @@ public struct InboxStore: Sendable {
         let shared = audiences(principal, locationID: locationID).filter { $0 != Audience.user(principal.userID) }
         let query: PostgresQuery = """
             WITH shared AS (
-                INSERT INTO notification_receipts AS receipt (user_id, notification_id, read_at)
-                SELECT \(principal.userID), n.id, now()
+                INSERT INTO notification_receipts AS receipt (user_id, notification_id, audience, read_at)
+                SELECT \(principal.userID), n.id, n.audience, now()
                 FROM notifications n
                 LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
                 WHERE n.audience = ANY(\(shared)) AND \(unescaped: Self.visible) AND r.read_at IS NULL
@@ -267,8 +254,8 @@ public struct InboxStore: Sendable {
                 DELETE FROM notifications n WHERE n.audience = \(Audience.user(principal.userID))
                 RETURNING n.expires_at IS NULL OR n.expires_at > now() AS visible
             ), shared AS (
-                INSERT INTO notification_receipts AS receipt (user_id, notification_id, deleted_at)
-                SELECT \(principal.userID), n.id, now()
+                INSERT INTO notification_receipts AS receipt (user_id, notification_id, audience, deleted_at)
+                SELECT \(principal.userID), n.id, n.audience, now()
                 FROM notifications n
                 LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
                 WHERE n.audience = ANY(\(principal.sharedAudiences)) AND \(unescaped: Self.visible)
@@ -278,6 +265,28 @@ public struct InboxStore: Sendable {
             SELECT (SELECT count(*) FROM personal WHERE visible) + (SELECT count(*) FROM shared)
             """
         return try await count(query)
+    }
+
+    // MARK: Expiry
+
+    /// Rows one sweep statement deletes at most.
+    public static let sweepBatch = 5000
+
+    /// Deletes up to ``sweepBatch`` expired notifications and returns how many went. Expired ones are never
+    /// listed, counted or delivered (SPEC §2), so deleting them changes nothing a client sees; it keeps the part
+    /// of an unread count that is still read from rows (expired, not yet swept) small. Instances sweeping at once
+    /// skip each other's rows.
+    public func sweepExpired() async throws -> Int {
+        try await count(
+            """
+            WITH doomed AS (
+                SELECT id FROM notifications WHERE expires_at <= now()
+                ORDER BY expires_at LIMIT \(Self.sweepBatch) FOR UPDATE SKIP LOCKED
+            ), swept AS (
+                DELETE FROM notifications WHERE id IN (SELECT id FROM doomed) RETURNING 1
+            )
+            SELECT count(*) FROM swept
+            """)
     }
 
     // MARK: Publishing
