@@ -1,8 +1,8 @@
 import Logging
 import PostgresNIO
 
-/// All SQL against the inbox tables. Every value is bound; the only text spliced into a statement is
-/// ``InboxItem/columns`` and the fixed visibility predicate below.
+/// All SQL against the inbox tables (with ``InboxPageStatement``, the list query it prepares). Every value is
+/// bound; the only text spliced into a statement is ``InboxItem/columns`` and the fixed visibility predicate below.
 ///
 /// Visibility is decided in one place, ``visible``: a notification is in a user's inbox when its audience is one
 /// of the principal's (own, locations, broadcast), it has not expired, and the user has not deleted it.
@@ -15,7 +15,7 @@ public struct InboxStore: Sendable {
     static let publishLockKey: Int64 = 0x4845_5241_4C44_5055
 
     /// `n` is visible to the owner of receipt `r` (already joined) now.
-    private static let visible = "(n.expires_at IS NULL OR n.expires_at > now()) AND r.deleted_at IS NULL"
+    static let visible = "(n.expires_at IS NULL OR n.expires_at > now()) AND r.deleted_at IS NULL"
 
     private let client: PostgresClient
     private let logger: Logger
@@ -33,42 +33,14 @@ public struct InboxStore: Sendable {
         return principal.locations.contains(locationID) ? [Audience.location(locationID)] : []
     }
 
-    /// A page of the inbox, newest first.
-    ///
-    /// Each audience is read as its own index range, newest first and cut at `limit + offset`, and the few
-    /// resulting rows are merged. An `OR` over audiences would instead collect every matching row and sort them,
-    /// which for a user with a million notifications is a million-row sort per page.
+    /// A page of the inbox, newest first (``InboxPageStatement``).
     public func list(_ principal: Principal, _ filter: InboxFilter) async throws -> [InboxItem] {
-        let audiences = audiences(principal, locationID: filter.locationID)
-        let window = filter.limit + filter.offset
-        let query: PostgresQuery = """
-            SELECT \(unescaped: InboxItem.columns)
-            FROM (
-                SELECT page.id
-                FROM unnest(\(audiences)::text[]) AS a(audience)
-                CROSS JOIN LATERAL (
-                    SELECT n.id
-                    FROM notifications n
-                    LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
-                    WHERE n.audience = a.audience AND n.id < \(filter.before ?? Int64.max)
-                      AND \(unescaped: Self.visible)
-                      AND (NOT \(filter.unreadOnly) OR (n.read_at IS NULL AND r.read_at IS NULL))
-                      AND (\(filter.type)::text IS NULL OR n.type = \(filter.type))
-                      AND (\(filter.priority)::text IS NULL OR n.priority = \(filter.priority))
-                    ORDER BY n.id DESC
-                    LIMIT \(window)
-                ) page
-                ORDER BY page.id DESC
-                LIMIT \(filter.limit) OFFSET \(filter.offset)
-            ) page
-            JOIN notifications n ON n.id = page.id
-            LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
-            ORDER BY n.id DESC
-            """
+        let statement = InboxPageStatement(
+            audiences: audiences(principal, locationID: filter.locationID), userID: principal.userID, filter: filter)
         var items: [InboxItem] = []
         items.reserveCapacity(filter.limit)
-        for try await row in try await client.query(query, logger: logger) {
-            items.append(try InboxItem(row: row))
+        for try await item in try await client.execute(statement, logger: logger) {
+            items.append(item)
         }
         return items
     }
