@@ -90,6 +90,22 @@ struct TokenTests {
         }
     }
 
+    /// Verified tokens are remembered (VerifiedTokenCache); a remembered one must still expire on time, and a
+    /// copy with its signature altered must not ride on the original's entry.
+    @Test("a token accepted once is refused when it expires, and an altered copy is checked afresh")
+    func rememberedTokensStillExpire() async throws {
+        try await TestServer.with { server in
+            let token = try await server.minter.mint(Self.claims(exp: 2))
+            #expect(try await server.request(.GET, "/api/v1/notifications", token: token).status == .ok)
+            #expect(try await server.request(.GET, "/api/v1/notifications", token: token).status == .ok)
+            var altered = Array(token)
+            altered[altered.count - 2] = altered[altered.count - 2] == "A" ? "B" : "A"
+            try await Self.expectRefused(server, String(altered), "invalid signature")
+            try await Task.sleep(for: .seconds(2.5))
+            try await Self.expectRefused(server, token, "token expired")
+        }
+    }
+
     @Test("issuer and audience are enforced when configured; leeway forgives small skew")
     func issuerAudienceLeeway() async throws {
         try await TestServer.with(["JWT_ISSUER": "6fb", "JWT_AUDIENCE": "herald", "JWT_LEEWAY": "30"]) { server in

@@ -22,6 +22,7 @@ public struct TokenVerifier: Sendable {
     private let issuer: String?
     private let audience: String?
     private let leeway: Double
+    private let verified = VerifiedTokenCache()
 
     init(keySets: [String: KeySet], issuer: String?, audience: String?, leeway: Double) {
         self.keySets = keySets
@@ -95,6 +96,9 @@ public struct TokenVerifier: Sendable {
     public func verify(_ token: String, now: Date = Date()) async throws -> Principal {
         guard !token.isEmpty else { throw HeraldError.unauthorized("missing token") }
         guard token.utf8.count <= Self.maxTokenBytes else { throw HeraldError.unauthorized("token too large") }
+        if let claims = verified.claims(for: token) {
+            return try principal(from: claims, now: now.timeIntervalSince1970)
+        }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = Self.base64URLDecode(parts[0]),
             let header = JSONValue.parse(headerBytes)
@@ -116,7 +120,9 @@ public struct TokenVerifier: Sendable {
         } catch {
             throw HeraldError.unauthorized("malformed token")
         }
-        return try principal(from: claims, now: now.timeIntervalSince1970)
+        let principal = try principal(from: claims, now: now.timeIntervalSince1970)
+        verified.remember(claims, for: token)
+        return principal
     }
 
     /// Applies the checks jwt-kit leaves to the caller.
