@@ -1,8 +1,9 @@
 import Logging
 import PostgresNIO
 
-/// All SQL against the inbox tables (with ``InboxPageStatement``, the list query it prepares). Every value is
-/// bound; the only text spliced into a statement is ``InboxItem/columns`` and the fixed visibility predicate below.
+/// All SQL against the inbox tables (with ``InboxPageStatement`` and ``PublishOneStatement``, the statements it
+/// prepares). Every value is bound; the only text spliced into a statement is ``InboxItem/columns`` and the fixed
+/// visibility predicate below.
 ///
 /// Visibility is decided in one place, ``visible``: a notification is in a user's inbox when its audience is one
 /// of the principal's (own, locations, broadcast), it has not expired, and the user has not deleted it.
@@ -322,41 +323,15 @@ public struct InboxStore: Sendable {
         }
     }
 
-    /// The common publish, one notification with neither key, as one statement in its own transaction: it takes
-    /// the publish lock, inserts, and NOTIFYs with the entry ``NotifyEntryTemplate`` completes. That is one round
-    /// trip where the general path needs BEGIN, lock, insert, NOTIFY and COMMIT, and the lock is held for one
-    /// statement and the commit. The lock CTE is read before the insert produces its row, so the id is still drawn
-    /// under the lock; the statement's snapshot predates the lock, which only a collapse key's delete would mind.
+    /// The common publish, one notification with neither key: one statement in its own transaction
+    /// (``PublishOneStatement``), one round trip where the general path needs BEGIN, lock, insert, NOTIFY and
+    /// COMMIT, with the publish lock held for that one statement and its commit.
     private func publishOne(_ publication: Publication) async throws -> Int64 {
-        let p = publication
-        var (user, locationID): (String?, String?) = (nil, nil)
-        switch p.target {
-        case .users(let ids): user = ids.first
-        case .location(let id): locationID = id
-        case .broadcast: break
-        }
-        let expiresAt = p.expiresAt.map { Timestamp.string($0) }
-        let entry = NotifyEntryTemplate(p, expiresAt: expiresAt, publishedAt: Timestamp.microsecondsNow()).segments
-        let query: PostgresQuery = """
-            WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(\(Self.publishLockKey))),
-            n AS (
-                INSERT INTO notifications (type, priority, title, message, data, action_url, user_id, location_id,
-                                           broadcast, publisher, expires_at)
-                SELECT \(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL), \(user),
-                       \(locationID), \(user == nil && locationID == nil), \(p.publisher), \(expiresAt)::timestamptz
-                FROM lock
-                RETURNING id, audience, data, created_at
-            ), entry AS (
-                SELECT n.id, \(entry[0]) || n.id || \(entry[1]) || to_json(n.audience)::text || \(entry[2]) || n.id
-                       || \(entry[3]) || n.data::text || \(entry[4]) || herald_ts(n.created_at) || \(entry[5]) AS text
-                FROM n
-            )
-            SELECT entry.id, pg_notify(\(FanoutMessage.channel), CASE
-                       WHEN octet_length(entry.text) < \(FanoutMessage.payloadLimit) THEN 'n' || entry.text
-                       ELSE 'r' || chr(10) || entry.id END)::text
-            FROM entry
-            """
-        for try await (id, _) in try await client.query(query, logger: logger).decode((Int64, String).self) {
+        let expiresAt = publication.expiresAt.map { Timestamp.string($0) }
+        let statement = PublishOneStatement(
+            publication: publication, lockKey: Self.publishLockKey, expiresAt: expiresAt,
+            entry: NotifyEntryTemplate(publication, expiresAt: expiresAt, publishedAt: Timestamp.microsecondsNow()))
+        for try await id in try await client.execute(statement, logger: logger) {
             return id
         }
         throw HeraldError.unavailable("the database stored nothing; publish again")
