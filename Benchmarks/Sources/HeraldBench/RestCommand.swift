@@ -9,7 +9,8 @@ struct RestCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option var user = "rest-user"
     @Option var seconds = 10
-    @Option var connections = 32
+    @Option(help: "Concurrent connections; each load is measured in turn (light load for latency, heavy for rate).")
+    var connections: [Int] = [2, 32]
     @Option(help: "Highest seeded id, for mark-read targets.") var maxID: Int64 = 1_000_000
 
     func run() async throws {
@@ -23,18 +24,21 @@ struct RestCommand: AsyncParsableCommand {
           return wrk.format("PUT", "/api/v1/notifications/" .. math.random(1, \#(maxID)) .. "/read")
         end
         """#.write(to: script, atomically: true, encoding: .utf8)
-        for (name, path, lua) in [
-            ("list", "/api/v1/notifications?limit=50", nil),
-            ("unread_count", "/api/v1/notifications/unread-count", nil),
-            ("mark_read", "/", script.path),
-        ] {
-            var arguments = [
-                "-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)",
-            ]
-            if let lua { arguments += ["-s", lua] }
-            arguments.append("http://127.0.0.1:\(common.port[0])\(path)")
-            let output = try Self.run("/usr/bin/wrk", arguments)
-            figures[name] = Self.parse(output)
+        for count in connections {
+            var load: [String: Any] = [:]
+            for (name, path, lua) in [
+                ("list", "/api/v1/notifications?limit=50", nil),
+                ("unread_count", "/api/v1/notifications/unread-count", nil),
+                ("mark_read", "/", script.path),
+            ] {
+                var arguments = [
+                    "-t2", "-c\(max(count, 2))", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)",
+                ]
+                if let lua { arguments += ["-s", lua] }
+                arguments.append("http://127.0.0.1:\(common.port[0])\(path)")
+                load[name] = Self.parse(try Self.run("/usr/bin/wrk", arguments))
+            }
+            figures["\(max(count, 2))_connections"] = load
         }
         try ResultWriter.write("rest", target: common.target, figures, output: common.output)
     }
