@@ -93,7 +93,11 @@ public struct TokenVerifier: Sendable {
     }
 
     /// Verifies `token` and returns who it names. Throws ``HeraldError/unauthorized(_:)`` with a reason.
-    public func verify(_ token: String, now: Date = Date()) async throws -> Principal {
+    ///
+    /// With `remember`, a verified token's claims are kept for its next use (``VerifiedTokenCache``): REST
+    /// callers send the same token on every request. A socket presents its token once, so the handshake does not
+    /// remember it; ten thousand sockets would otherwise keep ten thousand entries, half a kilobyte each.
+    public func verify(_ token: String, now: Date = Date(), remember: Bool = false) async throws -> Principal {
         guard !token.isEmpty else { throw HeraldError.unauthorized("missing token") }
         guard token.utf8.count <= Self.maxTokenBytes else { throw HeraldError.unauthorized("token too large") }
         if let claims = verified.claims(for: token) {
@@ -121,7 +125,7 @@ public struct TokenVerifier: Sendable {
             throw HeraldError.unauthorized("malformed token")
         }
         let principal = try principal(from: claims, now: now.timeIntervalSince1970)
-        verified.remember(claims, for: token)
+        if remember { verified.remember(claims, for: token) }
         return principal
     }
 
