@@ -84,8 +84,11 @@ final class Crowd: @unchecked Sendable {
     private func spawn(_ arguments: [String], count: Int) throws -> Worker {
         var toChild: [Int32] = [0, 0]
         var fromChild: [Int32] = [0, 0]
+        // Close-on-exec, so a later worker does not inherit this one's stdin: a worker quits when its stdin
+        // reaches end of file, which an inherited write end would postpone forever, past this process's death.
         pipe(&toChild)
         pipe(&fromChild)
+        for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
