@@ -49,7 +49,9 @@ final class FanoutDispatcher: Sendable {
         let batch = notifications.map { notification in
             (
                 notification,
-                ServerFrame.notification(id: notification.id, type: notification.type, itemJSON: notification.itemJSON)
+                EncodedFrame(
+                    text: ServerFrame.notification(
+                        id: notification.id, type: notification.type, itemJSON: notification.itemJSON))
             )
         }
         lastID.withLockedValue { $0 = max($0, notifications.map(\.id).max() ?? 0) }

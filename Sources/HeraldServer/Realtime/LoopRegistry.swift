@@ -87,7 +87,7 @@ final class LoopRegistry {
     /// Writing in slices with the loop's other work between them was measured: fan-out to 10,000 sockets took
     /// 240 ms at the median instead of 155 ms, because the counts of the first slice went out before the
     /// notification reached the rest.
-    func deliver(_ batch: [(LiveNotification, ByteBuffer)]) {
+    func deliver(_ batch: [(LiveNotification, EncodedFrame)]) {
         let wallMillis = Timestamp.millisecondsNow()
         for (notification, frame) in batch {
             if let expires = notification.expiresAtMillis, expires <= wallMillis { continue }
@@ -149,7 +149,7 @@ final class LoopRegistry {
     }
 
     /// Delivers an ephemeral event; returns how many sockets took it.
-    func deliver(_ event: EphemeralEvent, frame: ByteBuffer) -> Int {
+    func deliver(_ event: EphemeralEvent, frame: EncodedFrame) -> Int {
         var delivered = Set<UInt64>()
         for audience in event.audiences {
             for session in sessions(for: audience).values
@@ -161,8 +161,10 @@ final class LoopRegistry {
         return delivered.count
     }
 
-    private func push(_ user: String, _ frame: ByteBuffer) {
-        for session in (byUser[user] ?? [:]).values { session.write(frame, .inbox) }
+    private func push(_ user: String, _ payload: ByteBuffer) {
+        guard let sessions = byUser[user] else { return }
+        let frame = EncodedFrame(text: payload)
+        for session in sessions.values { session.write(frame, .inbox) }
     }
 
     /// Queues a user's unread count for loading into the cache, then optionally pushing it as an `inbox` frame.
@@ -220,7 +222,7 @@ final class LoopRegistry {
 
     /// Tells every socket here to refetch over REST.
     func resetAll(_ detail: String) {
-        let frame = ServerFrame.reset(detail)
+        let frame = EncodedFrame(text: ServerFrame.reset(detail))
         for session in sessions.values { session.write(frame, .reset) }
     }
 

@@ -30,9 +30,12 @@ final class SessionHandler: ChannelInboundHandler {
     private let authFailure: HeraldError?
     private let since: Int64?
     private var context: ChannelHandlerContext?
+    /// NIOWebSocket's encoder's context. What is written from it goes to the socket as it is, which is where an
+    /// ``EncodedFrame`` goes: framed once for all its recipients, not once per socket by the encoder.
+    private var wire: ChannelHandlerContext?
     private var lastSentID: Int64 = 0
     /// Live notifications that arrived during a replay; `nil` when not replaying.
-    private var pending: [(Int64, ByteBuffer)]?
+    private var pending: [(Int64, EncodedFrame)]?
     private var subscriptions: Set<String>?
     private(set) var lastSeen = NIODeadline.now()
     private var bucket = TokenBucket(burst: SessionHandler.burst, perSecond: SessionHandler.perSecond)
@@ -64,7 +67,10 @@ final class SessionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        wire = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         services.handshakes.opened()
+        // Every upgrade installs the encoder first; without it nothing could be sent.
+        guard wire != nil else { return context.close(promise: nil) }
         if context.channel.isActive { start() }
     }
 
@@ -217,16 +223,21 @@ final class SessionHandler: ChannelInboundHandler {
 
     /// Sends a frame of type `kind`, or closes with 1008 if the peer has let `WS_SEND_BUFFER_BYTES` pile up unread.
     func write(_ buffer: ByteBuffer, _ kind: SocketCounters.Outbound) {
-        guard let context, !isClosing else { return }
+        write(EncodedFrame(text: buffer), kind)
+    }
+
+    /// Sends a frame encoded once for all its recipients.
+    func write(_ frame: EncodedFrame, _ kind: SocketCounters.Outbound) {
+        guard let context, let wire, !isClosing else { return }
         guard context.channel.isWritable else {
             return close(.policyViolation("send buffer full"), peerUnresponsive: true, counted: .sendBuffer)
         }
         shard.counters.outbound[kind.rawValue] += 1
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+        wire.writeAndFlush(NIOAny(frame.bytes), promise: nil)
     }
 
     /// A live notification (already checked as visible by the registry).
-    func deliver(id: Int64, frame: ByteBuffer) {
+    func deliver(id: Int64, frame: EncodedFrame) {
         guard id > lastSentID else { return }
         if pending != nil {
             pending?.append((id, frame))

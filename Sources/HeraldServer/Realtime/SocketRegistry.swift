@@ -41,7 +41,7 @@ final class SocketRegistry: Sendable {
         shards.map { box in box.eventLoop.submit { body(box.value) } }
     }
 
-    func deliver(_ batch: [(LiveNotification, ByteBuffer)]) {
+    func deliver(_ batch: [(LiveNotification, EncodedFrame)]) {
         for box in shards { box.eventLoop.execute { box.value.deliver(batch) } }
     }
 
@@ -51,7 +51,7 @@ final class SocketRegistry: Sendable {
 
     /// Delivers an event here; the future holds how many sockets took it.
     func deliver(_ event: EphemeralEvent, on loop: any EventLoop) -> EventLoopFuture<Int> {
-        let frame = ServerFrame.event(type: event.eventType, dataJSON: event.dataJSON)
+        let frame = EncodedFrame(text: ServerFrame.event(type: event.eventType, dataJSON: event.dataJSON))
         return EventLoopFuture.reduce(0, onEveryShard { $0.deliver(event, frame: frame) }, on: loop, +)
     }
 
