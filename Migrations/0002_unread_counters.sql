@@ -18,6 +18,17 @@ ALTER TABLE notification_receipts ADD COLUMN audience text;
 UPDATE notification_receipts r SET audience = n.audience FROM notifications n WHERE n.id = r.notification_id;
 ALTER TABLE notification_receipts ALTER COLUMN audience SET NOT NULL;
 
+-- During a rolling upgrade, instances still running the previous release insert receipts without the column;
+-- this fills it in for them. Current statements supply it, and the WHEN clause skips the call entirely.
+CREATE FUNCTION herald_receipt_audience() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT audience INTO NEW.audience FROM notifications WHERE id = NEW.notification_id;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER receipts_audience BEFORE INSERT ON notification_receipts
+    FOR EACH ROW WHEN (NEW.audience IS NULL) EXECUTE FUNCTION herald_receipt_audience();
+
 -- Every counter row is rewritten in place by each change; room on the page keeps those updates HOT.
 CREATE TABLE audience_unread (
     audience text   PRIMARY KEY,

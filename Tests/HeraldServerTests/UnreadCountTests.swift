@@ -86,4 +86,23 @@ struct UnreadCountTests {
             }
         }
     }
+
+    /// Instances of the previous release, during a rolling upgrade, write receipts without the audience column
+    /// the counters need; a trigger fills it in.
+    @Test("a receipt written the previous release's way still lowers the count")
+    func receiptWithoutAudience() async throws {
+        try await TestServer.with { server in
+            let ids = try await server.publish(#"{"location_id":"RU","type":"system","title":"t","message":"m"}"#)
+            let token = try await server.token("rolling", locations: ["RU"])
+            let count = { () async throws -> Int64? in
+                try await server.request(.GET, "/api/v1/notifications/unread-count", token: token)
+                    .json?["count"]?.int64Value
+            }
+            #expect(try await count() == 1)
+            try await server.sql(
+                "INSERT INTO notification_receipts (user_id, notification_id, read_at) VALUES ('rolling', \(ids[0]), now())"
+            )
+            #expect(try await count() == 0)
+        }
+    }
 }
