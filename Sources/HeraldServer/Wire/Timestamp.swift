@@ -3,6 +3,9 @@ import Foundation
 /// ISO 8601 in UTC with a `Z` and milliseconds (SPEC §4), formatted without `ISO8601DateFormatter`, which is
 /// slow and not thread-safe to share.
 public enum Timestamp {
+    /// What follows each field of `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    private static let separators = Array("--T::.Z".utf8)
+
     public static func string(_ date: Date = Date()) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
         // Floored, so a time before 1970 gets a fraction in 0...999 rather than a negative one.
@@ -11,10 +14,31 @@ public enum Timestamp {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         let fraction = Int(millis - wholeSeconds * 1000)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
+        let year = Int(parts.tm_year) + 1900
+        let fields = [
+            (year, 4), (Int(parts.tm_mon) + 1, 2), (Int(parts.tm_mday), 2), (Int(parts.tm_hour), 2),
+            (Int(parts.tm_min), 2), (Int(parts.tm_sec), 2), (fraction, 3),
+        ]
+        guard (0...9999).contains(year) else {
+            return String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", fields[0].0, fields[1].0, fields[2].0, fields[3].0,
+                fields[4].0, fields[5].0, fields[6].0)
+        }
+        // Digits by hand: `String(format:)` went through Foundation's formatter for every frame and log line.
+        return String(unsafeUninitializedCapacity: 24) { bytes in
+            var index = 0
+            for (position, (value, width)) in fields.enumerated() {
+                var rest = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    bytes[index + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += width
+                bytes[index] = separators[position]
+                index += 1
+            }
+            return index
+        }
     }
 
     /// Wall-clock milliseconds since 1970, to compare with `expires_at`.
