@@ -3,7 +3,7 @@ import Foundation
 /// A fresh notification's `n` entry (SPEC §5: header line, item line) as text around the four values only the
 /// inserting statement knows: the id, the audience, the stored `data` (jsonb's normal form, which is what every
 /// later read returns) and `created_at`. A one-row publish can then insert and NOTIFY in one statement, one round
-/// trip, instead of a transaction of four.
+/// trip, instead of five (BEGIN, lock, insert, NOTIFY, COMMIT).
 ///
 /// The segments come from rendering the entry with the real writers, ``FanoutMessage``'s header and
 /// ``InboxItem/write(to:)``, so there is no second copy of the wire format: each value is rendered as `0` and
