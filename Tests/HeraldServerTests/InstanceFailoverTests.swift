@@ -16,17 +16,12 @@ struct InstanceFailoverTests {
     ) async -> [Int64]? {
         for round in 0..<40 {
             for port in ports {
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/notifications")
-                request.method = .POST
-                request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                request.headers.add(name: "Idempotency-Key", value: key)
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: body))
-                guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)),
-                    response.status == .created, let bytes = try? await response.body.collect(upTo: 1 << 20),
-                    case .array(let ids)? = JSONValue.parse(bytes.readableBytesView)?["ids"]
+                guard
+                    let answer = try? await PortPublisher.publish(
+                        port: port, body, token: token, idempotencyKey: key),
+                    answer.status == .created, !answer.ids.isEmpty
                 else { continue }
-                return ids.compactMap(\.int64Value)
+                return answer.ids
             }
             try? await Task.sleep(for: .milliseconds(10 * (round + 1)))
         }

@@ -56,13 +56,9 @@ struct RealtimeFaultTests {
             sockets.append(socket)
         }
         let admin = try await minter.mint(sub: "admin", role: .admin)
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(herald.port)/api/v1/notifications")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(admin)")
-        request.body = .bytes(
-            ByteBuffer(string: #"{"location_id":"D","type":"system","title":"before","message":"m"}"#))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        #expect(response.status == .created)
+        let answer = try await PortPublisher.publish(
+            port: herald.port, #"{"location_id":"D","type":"system","title":"before","message":"m"}"#, token: admin)
+        #expect(answer.status == .created)
         for socket in sockets { _ = try await socket.next("notification") }
         let status = try await herald.stop(signal: SIGTERM)
         #expect(status == 0, "exit status \(status); logs: \(herald.logs.suffix(2000))")

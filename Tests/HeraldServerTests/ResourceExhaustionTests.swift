@@ -52,12 +52,10 @@ struct ResourceExhaustionTests {
         }
         // Publish through the other instance: the starved one still delivers to the sockets it holds.
         let admin = try await minter.mint(sub: "admin", role: .admin)
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(helper.port)/api/v1/notifications")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(admin)")
-        request.body = .bytes(
-            ByteBuffer(string: #"{"location_id":"F","type":"system","title":"still here","message":"m"}"#))
-        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .created)
+        let answer = try await PortPublisher.publish(
+            port: helper.port, #"{"location_id":"F","type":"system","title":"still here","message":"m"}"#,
+            token: admin)
+        #expect(answer.status == .created)
         try await Task.sleep(for: .seconds(1))
         let delivered = open.filter { socket in
             socket.frames.contains {

@@ -16,15 +16,10 @@ struct SlowConsumerCrowdTests {
     }
 
     static func publish(_ port: Int, _ body: String, token: String) async throws -> Int64 {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/notifications")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.body = .bytes(ByteBuffer(string: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .created, case .array(let ids)? = JSONValue.parse(bytes.readableBytesView)?["ids"],
-            let id = ids.first?.int64Value
-        else { throw TestSetupError("publish answered \(response.status)") }
+        let answer = try await PortPublisher.publish(port: port, body, token: token, timeout: 30)
+        guard answer.status == .created, let id = answer.ids.first else {
+            throw TestSetupError("publish answered \(answer.status)")
+        }
         return id
     }
 
