@@ -6,8 +6,8 @@ import Foundation
 /// trip, instead of five (BEGIN, lock, insert, NOTIFY, COMMIT).
 ///
 /// The segments come from rendering the entry with the real writers, ``FanoutMessage``'s header and
-/// ``InboxItem/write(to:)``, so there is no second copy of the wire format: each value is rendered as `0` and
-/// again as `1`, and the one byte that differs is where it goes.
+/// ``InboxItem/write(to:)``, so there is no second copy of the wire format: the values are rendered as `0` and
+/// again as `1`, and the bytes that differ are where they go.
 public struct NotifyEntryTemplate: Sendable, Equatable {
     /// `segments[0] id segments[1] audience segments[2] id segments[3] data segments[4] created_at segments[5]`;
     /// the audience is a JSON string with its quotes, `created_at` goes inside quotes already in the text.
@@ -32,21 +32,16 @@ public struct NotifyEntryTemplate: Sendable, Equatable {
             item.write(to: &writer)
             return Array(("\n" + FanoutMessage.header(live, publishedAt: publishedAt) + "\n" + writer.string).utf8)
         }
+        // Every value at once: the bytes that differ are the holes, in entry order (header id and audience, item
+        // id, data and created_at), which is also the order the statement fills them in.
         let base = render(["0", "0", "0", "0"])
-        var cuts: [(from: Int, to: Int)] = []
-        for value in 0..<4 {
-            var changed = ["0", "0", "0", "0"]
-            changed[value] = "1"
-            let other = render(changed)
-            for index in base.indices where base[index] != other[index] {
-                // The audience takes its quotes from to_json; the other values replace the placeholder only.
-                let quoted = value == 1
-                cuts.append(quoted ? (index - 1, index + 2) : (index, index + 1))
-            }
+        let other = render(["1", "1", "1", "1"])
+        let holes = base.indices.filter { base[$0] != other[$0] }
+        precondition(holes.count == 5, "the id appears twice in the entry, every other value once")
+        // The audience takes its quotes from to_json; the other values replace the placeholder only.
+        let cuts = holes.enumerated().map { hole, index in
+            hole == 1 ? (from: index - 1, to: index + 2) : (from: index, to: index + 1)
         }
-        cuts.sort { $0.from < $1.from }
-        // Five holes: header id and audience, item id, data and created_at.
-        precondition(cuts.count == 5, "the id appears twice in the entry, every other value once")
         var segments: [String] = []
         var start = 0
         for cut in cuts {
