@@ -74,14 +74,15 @@ public final class HeraldApp: Sendable {
             configuration: try DatabaseURL.connectionConfiguration(databaseURL), dispatcher: dispatcher,
             logger: logger, metrics: metrics, gate: gate)
         let listenerTask = Task { await listener.run() }
-        let sweeper = ExpirySweeper(store: inboxStore, logger: logger)
+        let sweeper = InboxSweeper(store: SweepStore(client: postgres, logger: logger), logger: logger)
         let sweepTask = Task { await sweeper.run() }
 
         let api = application.grouped("api", "v1")
         let authenticated = api.grouped(
             DatabaseGateMiddleware(gate: gate), BearerAuthenticator(verifier: verifier, membership: membership))
         InboxController(
-            store: inboxStore, parser: parser, policy: policy,
+            store: inboxStore, publisher: PublishStore(client: postgres, logger: logger), parser: parser,
+            policy: policy,
             notifier: InboxNotifier(inbox: inboxStore, fanout: fanout, logger: logger), metrics: metrics
         ).register(on: authenticated)
         EventsController(

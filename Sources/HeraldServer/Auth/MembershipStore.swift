@@ -67,7 +67,7 @@ public final class MembershipStore: Sendable {
             writer.endObject()
         }
         writer.endArray()
-        try await client.query(
+        try await client.run(
             """
             INSERT INTO user_locations (user_id, locations)
             SELECT x.u, ARRAY(SELECT jsonb_array_elements_text(x.l)) FROM jsonb_to_recordset(\(writer.string)::jsonb) AS x(u text, l jsonb)
@@ -82,13 +82,11 @@ public final class MembershipStore: Sendable {
 
     /// Those of `userIDs` whose latest token named at least one of `locations`.
     public func users(_ userIDs: [String], atAnyOf locations: [String]) async throws -> Set<String> {
-        let rows = try await client.query(
+        let rows = try await client.rows(
             """
             SELECT user_id FROM user_locations
             WHERE user_id = ANY(\(userIDs)) AND locations && \(locations)::text[]
-            """, logger: logger)
-        var found = Set<String>()
-        for try await id in rows.decode(String.self) { found.insert(id) }
-        return found
+            """, as: String.self, logger: logger)
+        return Set(rows)
     }
 }

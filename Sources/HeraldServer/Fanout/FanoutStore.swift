@@ -13,43 +13,40 @@ public struct FanoutStore: Sendable {
     }
 
     public func notify(_ message: FanoutMessage) async throws {
-        try await client.query("SELECT pg_notify(\(FanoutMessage.channel), \(message.payload))", logger: logger)
+        try await client.run("SELECT pg_notify(\(FanoutMessage.channel), \(message.payload))", logger: logger)
     }
 
     /// The notifications with these ids that still exist and have not expired, in id order.
     public func notifications(ids: [Int64]) async throws -> [LiveNotification] {
         try await fetch(
             """
-            SELECT \(unescaped: InboxStore.liveColumns) FROM notifications n LEFT JOIN notification_receipts r ON false
+            SELECT \(unescaped: InboxStore.liveColumns) FROM notifications n
             WHERE n.id = ANY(\(ids)) AND (n.expires_at IS NULL OR n.expires_at > now()) ORDER BY n.id
             """)
     }
 
     /// Up to `limit` notifications committed after id `after`, in id order: a listener's catch-up after a gap.
     public func notifications(after: Int64, limit: Int) async throws -> [LiveNotification] {
-        try await fetch(
+        try await notifications(after: after, limit: limit, on: client)
+    }
+
+    func notifications(after: Int64, limit: Int, on runner: some StatementRunner) async throws -> [LiveNotification] {
+        try await runner.rows(
             """
-            SELECT \(unescaped: InboxStore.liveColumns) FROM notifications n LEFT JOIN notification_receipts r ON false
+            SELECT \(unescaped: InboxStore.liveColumns) FROM notifications n
             WHERE n.id > \(after) AND (n.expires_at IS NULL OR n.expires_at > now()) ORDER BY n.id LIMIT \(limit)
-            """)
+            """, logger: logger
+        ) { try LiveNotification(row: $0, replacedOthers: false) }
     }
 
     /// The highest id committed so far (0 for none): where a fresh listener starts.
     public func latestID() async throws -> Int64 {
-        for try await id in try await client.query(
-            "SELECT coalesce(max(id), 0)::bigint FROM notifications", logger: logger
-        ).decode(Int64.self) {
-            return id
-        }
-        return 0
+        try await client.value("SELECT coalesce(max(id), 0)::bigint FROM notifications", as: Int64.self, logger: logger)
+            ?? 0
     }
 
     private func fetch(_ query: PostgresQuery) async throws -> [LiveNotification] {
-        var notifications: [LiveNotification] = []
-        for try await row in try await client.query(query, logger: logger) {
-            notifications.append(try InboxStore.liveNotification(row, replacedOthers: false))
-        }
-        return notifications
+        try await client.rows(query, logger: logger) { try LiveNotification(row: $0, replacedOthers: false) }
     }
 }
 
@@ -58,7 +55,7 @@ extension FanoutStore {
     public func isReachable() async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                (try? await client.query("SELECT 1", logger: logger)) != nil
+                (try? await client.run("SELECT 1", logger: logger)) != nil
             }
             group.addTask {
                 try? await Task.sleep(for: .seconds(1))

@@ -1,3 +1,5 @@
+import PostgresNIO
+
 /// A committed notification on its way to sockets: where it goes, when it stops being deliverable, and its inbox
 /// item as JSON text (for a fresh notification the item is the same for every recipient).
 public struct LiveNotification: Sendable, Equatable {
@@ -23,5 +25,28 @@ public struct LiveNotification: Sendable, Equatable {
         self.itemJSON = itemJSON
         self.replacedOthers = replacedOthers
         self.publishedAtMicros = publishedAtMicros
+    }
+}
+
+extension LiveNotification {
+    /// Reads a row selected with ``InboxStore/liveColumns``: the fresh item, then its audience and expiry.
+    init(row: PostgresRow, replacedOthers: Bool) throws {
+        let (
+            id, type, priority, title, message, dataJSON, readAt, createdAt, actionURL, locationID, expiresAt,
+            deliveredAt, collapseKey, audience, expiresAtMillis
+        ) = try row.decode(
+            (
+                Int64, String, String, String, String, String, String?, String, String?, String?, String?, String?,
+                String?, String, Int64?
+            ).self)
+        let item = InboxItem(
+            id: id, type: type, priority: priority, title: title, message: message, dataJSON: dataJSON,
+            readAt: readAt, createdAt: createdAt, actionURL: actionURL, locationID: locationID,
+            expiresAt: expiresAt, deliveredAt: deliveredAt, collapseKey: collapseKey)
+        var writer = JSONWriter(reservingCapacity: 512)
+        item.write(to: &writer)
+        self.init(
+            id: id, audience: audience, type: type, expiresAtMillis: expiresAtMillis, itemJSON: writer.string,
+            replacedOthers: replacedOthers)
     }
 }

@@ -7,16 +7,18 @@ public struct InboxController: Sendable {
     static let maxOffset = 100_000
 
     private let store: InboxStore
+    private let publisher: PublishStore
     private let parser: PublicationParser
     private let policy: PublishPolicy
     private let notifier: InboxNotifier
     private let metrics: HeraldMetrics
 
     init(
-        store: InboxStore, parser: PublicationParser, policy: PublishPolicy, notifier: InboxNotifier,
-        metrics: HeraldMetrics
+        store: InboxStore, publisher: PublishStore, parser: PublicationParser, policy: PublishPolicy,
+        notifier: InboxNotifier, metrics: HeraldMetrics
     ) {
         self.store = store
+        self.publisher = publisher
         self.parser = parser
         self.policy = policy
         self.notifier = notifier
@@ -134,7 +136,7 @@ public struct InboxController: Sendable {
         let publication = try parser.parse(
             body, idempotencyHeader: request.headers.first(name: "Idempotency-Key"), publisher: principal.userID)
         try await policy.authorize(principal, to: publication.target)
-        let result = try await store.publish(publication)
+        let result = try await publisher.publish(publication)
         if !result.replayed { metrics.published(result.ids.count) }
         let response = Self.json(.created) { writer in
             writer.key("ids")

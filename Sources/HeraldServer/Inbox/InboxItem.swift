@@ -18,13 +18,6 @@ public struct InboxItem: Sendable, Equatable {
     public var deliveredAt: String?
     public var collapseKey: String?
 
-    /// The SELECT list that ``init(row:)`` reads, for `notifications n` left-joined to the caller's receipt `r`.
-    static let columns = """
-        n.id, n.type, n.priority, n.title, n.message, n.data::text, herald_ts(coalesce(n.read_at, r.read_at)),
-        herald_ts(n.created_at), n.action_url, n.location_id, herald_ts(n.expires_at),
-        herald_ts(coalesce(n.delivered_at, r.delivered_at)), n.collapse_key
-        """
-
     init(
         id: Int64, type: String, priority: String, title: String, message: String, dataJSON: String, readAt: String?,
         createdAt: String, actionURL: String?, locationID: String?, expiresAt: String?, deliveredAt: String?,
@@ -36,6 +29,7 @@ public struct InboxItem: Sendable, Equatable {
         (self.expiresAt, self.deliveredAt, self.collapseKey) = (expiresAt, deliveredAt, collapseKey)
     }
 
+    /// Reads a row selected with ``InboxStore/recipientColumns`` or ``InboxStore/freshColumns``.
     init(row: PostgresRow) throws {
         (
             id, type, priority, title, message, dataJSON, readAt, createdAt, actionURL, locationID, expiresAt,

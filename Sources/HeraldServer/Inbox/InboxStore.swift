@@ -1,22 +1,36 @@
 import Logging
 import PostgresNIO
 
-/// All SQL against the inbox tables (with ``InboxPageStatement`` and ``PublishOneStatement``, the statements it
-/// prepares). Every value is bound; the only text spliced into a statement is ``InboxItem/columns`` and the fixed
-/// visibility predicate below.
+/// The SQL of one user's inbox: pages, counts, the socket replay and acks, and every change a recipient makes
+/// (with ``InboxPageStatement`` and ``UnreadPageStatement``, the statements it prepares). Every value is bound;
+/// the only text spliced into a statement is the column lists below and fixed fragments.
 ///
-/// Visibility is decided in one place, ``visible``: a notification is in a user's inbox when its audience is one
-/// of the principal's (own, locations, broadcast), it has not expired, and the user has not deleted it.
+/// Visibility and read state follow Migrations/0003: a notification is in a user's inbox when its audience is
+/// one of the principal's (own, locations, broadcast), it has not expired, it is above the user's cleared
+/// watermark for that audience and no receipt of the user deletes it. Read-all and clear move watermarks
+/// (``markAllRead(_:type:locationID:before:)``, ``clear(_:)``), so they write a row per audience, not per
+/// notification.
 public struct InboxStore: Sendable {
-    /// Publishes take this transaction-scoped advisory lock from just before their ids are drawn until commit.
-    /// Ids are therefore handed out in commit order: when id N is visible, every smaller id is already committed
-    /// or rolled back. That is what lets a client resume "after id N" with a single number (SPEC §2, §4), and
-    /// what makes NOTIFY, which PostgreSQL delivers in commit order, arrive in id order. The cost is one commit at
-    /// a time across publishers; a commit here is ~0.1 ms of fsync, and a publish to many users is one commit.
-    static let publishLockKey: Int64 = 0x4845_5241_4C44_5055
+    /// The SELECT list for notification `n` as one recipient sees it, with that recipient's receipt `r` and marks
+    /// `m` left-joined (``InboxItem/init(row:)`` reads it). A notification a read-all covers is read unless the
+    /// recipient marked it unread since, and its `read_at` is the time of the recipient's latest read-all there.
+    static let recipientColumns = """
+        n.id, n.type, n.priority, n.title, n.message, n.data::text,
+        herald_ts(coalesce(n.read_at, r.read_at,
+            CASE WHEN n.id <= m.read_through AND NOT coalesce(r.marked_unread, false) THEN m.read_at END)),
+        herald_ts(n.created_at), n.action_url, n.location_id, herald_ts(n.expires_at),
+        herald_ts(coalesce(n.delivered_at, r.delivered_at)), n.collapse_key
+        """
 
-    /// `n` is visible to the owner of receipt `r` (already joined) now.
-    static let visible = "(n.expires_at IS NULL OR n.expires_at > now()) AND r.deleted_at IS NULL"
+    /// The same list for a notification as it is before anyone acts on it, which is what live delivery sends.
+    static let freshColumns = """
+        n.id, n.type, n.priority, n.title, n.message, n.data::text, herald_ts(n.read_at),
+        herald_ts(n.created_at), n.action_url, n.location_id, herald_ts(n.expires_at),
+        herald_ts(n.delivered_at), n.collapse_key
+        """
+
+    /// ``freshColumns`` and the routing columns of a ``LiveNotification`` (``LiveNotification/init(row:replacedOthers:)``).
+    static let liveColumns = freshColumns + ", n.audience, (extract(epoch FROM n.expires_at) * 1000)::bigint"
 
     private let client: PostgresClient
     private let logger: Logger
@@ -28,28 +42,42 @@ public struct InboxStore: Sendable {
 
     // MARK: Reading
 
-    /// The audiences a list request reads: all of the principal's, or only the location it filters on.
+    /// The audiences a request reads: all of the principal's, or only the location it filters on.
     private func audiences(_ principal: Principal, locationID: String?) -> [String] {
         guard let locationID else { return principal.audiences }
         return principal.locations.contains(locationID) ? [Audience.location(locationID)] : []
     }
 
-    /// A page of the inbox, newest first (``InboxPageStatement``).
+    /// A page of the inbox, newest first (``InboxPageStatement``, or ``UnreadPageStatement`` for unread only).
     public func list(_ principal: Principal, _ filter: InboxFilter) async throws -> [InboxItem] {
-        let statement = InboxPageStatement(
-            audiences: audiences(principal, locationID: filter.locationID), userID: principal.userID, filter: filter)
-        var items: [InboxItem] = []
-        items.reserveCapacity(filter.limit)
-        for try await item in try await client.execute(statement, logger: logger) {
-            items.append(item)
-        }
-        return items
+        try await list(principal, filter, on: client)
     }
 
-    /// Unread, unexpired, undeleted notifications the principal can see: a few counter rows, whatever the size of
-    /// the inbox (`herald_unread_count`, Migrations/0002).
+    func list(_ principal: Principal, _ filter: InboxFilter, on runner: some StatementRunner) async throws
+        -> [InboxItem]
+    {
+        let page = InboxPageParameters(
+            audiences: audiences(principal, locationID: filter.locationID), userID: principal.userID, filter: filter)
+        if filter.unreadOnly {
+            return try await runner.rows(UnreadPageStatement(page: page), logger: logger, file: #fileID, line: #line)
+        }
+        return try await runner.rows(InboxPageStatement(page: page), logger: logger, file: #fileID, line: #line)
+    }
+
+    /// Unread, unexpired, visible notifications of the principal: a few counter rows, whatever the size of the
+    /// inbox (`herald_unread_count`, Migrations/0003).
     public func unreadCount(_ principal: Principal) async throws -> Int {
-        try await count("SELECT herald_unread_count(\(principal.userID), \(principal.audiences))")
+        try await unreadCount(principal, on: client)
+    }
+
+    func unreadCount(_ principal: Principal, on runner: some StatementRunner) async throws -> Int {
+        try await Self.unreadCount(principal.userID, principal.audiences, on: runner, logger: logger)
+    }
+
+    private static func unreadCount(
+        _ user: String, _ audiences: [String], on runner: some StatementRunner, logger: Logger
+    ) async throws -> Int {
+        try await runner.value("SELECT herald_unread_count(\(user), \(audiences))", as: Int.self, logger: logger) ?? 0
     }
 
     /// The unread counts of many users at once, each over their own audiences: one statement for a batch of
@@ -64,41 +92,64 @@ public struct InboxStore: Sendable {
                 audiences.append(audience)
             }
         }
-        let query: PostgresQuery = """
+        let rows = try await client.rows(
+            """
             SELECT u.user_id, herald_unread_count(u.user_id, u.audiences)
             FROM (
                 SELECT a.user_id, array_agg(a.audience) AS audiences
                 FROM unnest(\(users)::text[], \(audiences)::text[]) AS a(user_id, audience)
                 GROUP BY a.user_id
             ) u
-            """
-        var counts: [String: Int] = [:]
-        for try await (user, count) in try await client.query(query, logger: logger).decode((String, Int64).self) {
-            counts[user] = Int(count)
-        }
-        return counts
+            """, as: (String, Int).self, logger: logger)
+        return Dictionary(rows, uniquingKeysWith: { first, _ in first })
     }
 
     /// What a resuming socket missed: up to `limit` visible notifications with ids above `since`, in id order.
+    /// Like a page, each audience is its own index range, read upwards from `since` and cut at `limit`.
     public func replay(_ principal: Principal, after since: Int64, limit: Int) async throws -> [InboxItem] {
-        let query: PostgresQuery = """
-            SELECT \(unescaped: InboxItem.columns)
-            FROM notifications n
-            LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
-            WHERE n.id > \(since) AND n.audience = ANY(\(principal.audiences)) AND \(unescaped: Self.visible)
-            ORDER BY n.id
-            LIMIT \(limit)
-            """
-        var items: [InboxItem] = []
-        for try await row in try await client.query(query, logger: logger) {
-            items.append(try InboxItem(row: row))
-        }
-        return items
+        try await replay(principal, after: since, limit: limit, on: client)
     }
 
-    /// Records `delivered_at` for the acknowledged ids the principal can see (SPEC §4 `ack`).
-    public func markDelivered(_ principal: Principal, ids: [Int64]) async throws {
+    func replay(_ principal: Principal, after since: Int64, limit: Int, on runner: some StatementRunner)
+        async throws -> [InboxItem]
+    {
+        let user = principal.userID
         let query: PostgresQuery = """
+            SELECT \(unescaped: Self.recipientColumns)
+            FROM (
+                SELECT page.id
+                FROM unnest(\(principal.audiences)::text[]) AS a(audience)
+                LEFT JOIN inbox_marks m ON m.user_id = \(user) AND m.audience = a.audience
+                CROSS JOIN LATERAL (
+                    SELECT n.id
+                    FROM notifications n
+                    LEFT JOIN notification_receipts r ON r.user_id = \(user) AND r.notification_id = n.id
+                    WHERE n.audience = a.audience AND n.id > greatest(\(since), m.cleared_through)
+                      AND (n.expires_at IS NULL OR n.expires_at > now()) AND r.deleted_at IS NULL
+                    ORDER BY n.id
+                    LIMIT \(limit)
+                ) page
+                ORDER BY page.id
+                LIMIT \(limit)
+            ) page
+            JOIN notifications n ON n.id = page.id
+            LEFT JOIN notification_receipts r ON r.user_id = \(user) AND r.notification_id = n.id
+            LEFT JOIN inbox_marks m ON m.user_id = \(user) AND m.audience = n.audience
+            ORDER BY n.id
+            """
+        return try await runner.rows(query, logger: logger, decode: InboxItem.init(row:))
+    }
+
+    // MARK: Per-recipient state
+
+    /// Records `delivered_at` for the acknowledged ids the principal can see (`ack` frames).
+    public func markDelivered(_ principal: Principal, ids: [Int64]) async throws {
+        try await markDelivered(principal, ids: ids, on: client)
+    }
+
+    func markDelivered(_ principal: Principal, ids: [Int64], on runner: some StatementRunner) async throws {
+        try await runner.run(
+            """
             WITH target AS (
                 SELECT n.id, n.audience, n.user_id IS NOT NULL AS personal FROM notifications n
                 WHERE n.id = ANY(\(ids)) AND n.audience = ANY(\(principal.audiences))
@@ -107,305 +158,282 @@ public struct InboxStore: Sendable {
                 WHERE id IN (SELECT id FROM target WHERE personal) RETURNING id
             )
             INSERT INTO notification_receipts AS receipt (user_id, notification_id, audience, delivered_at)
-            SELECT \(principal.userID), id, audience, now() FROM target WHERE NOT personal
+            SELECT \(principal.userID), id, audience, now() FROM target WHERE NOT personal ORDER BY id
             ON CONFLICT (user_id, notification_id) DO UPDATE SET delivered_at = coalesce(receipt.delivered_at, now())
-            """
-        try await client.query(query, logger: logger)
+            """, logger: logger)
     }
 
-    // MARK: Per-recipient state
-
-    /// What a state change does: to a personal row itself, or to the caller's receipt for a shared one.
+    /// What a state change does: to a personal row itself, and to the caller's receipt, which holds the state of
+    /// a shared notification and, for any notification, a mark of "unread again" under a read-all.
     public enum Change: Sendable {
         case read
         case unread
         case delete
 
-        /// The SQL fragments of each branch: the personal statement (before its WHERE), the `read_at, deleted_at`
-        /// of a new receipt, and the SET of an existing one. Fixed text, no values.
-        var statements: (personal: String, newReceipt: String, existingReceipt: String) {
+        /// Fixed SQL fragments: the personal statement (before its WHERE); which targets need a receipt; the
+        /// `read_at, deleted_at, marked_unread` of a new receipt; and the SET of an existing one. `target` has
+        /// `personal`, `pinned` (the receipt marks it unread) and `covered` (a read-all covers it).
+        var fragments: (personal: String, needsReceipt: String, newReceipt: String, existingReceipt: String) {
             switch self {
             case .read:
                 return (
-                    "UPDATE notifications SET read_at = coalesce(read_at, now())", "now(), NULL",
-                    "read_at = coalesce(receipt.read_at, now())"
+                    "UPDATE notifications SET read_at = coalesce(read_at, now())", "NOT personal OR pinned",
+                    "CASE WHEN personal THEN NULL ELSE now() END, NULL, false",
+                    "read_at = coalesce(receipt.read_at, excluded.read_at), marked_unread = false"
                 )
             case .unread:
-                return ("UPDATE notifications SET read_at = NULL", "NULL, NULL", "read_at = NULL")
+                return (
+                    "UPDATE notifications SET read_at = NULL", "NOT personal OR covered", "NULL, NULL, covered",
+                    "read_at = NULL, marked_unread = excluded.marked_unread"
+                )
             case .delete:
-                return ("DELETE FROM notifications", "NULL, now()", "deleted_at = now()")
+                return ("DELETE FROM notifications", "NOT personal", "NULL, now(), false", "deleted_at = now()")
             }
         }
     }
 
     /// Applies `change` to notification `id` if the principal can see it; `false` if it cannot (404).
     public func apply(_ change: Change, id: Int64, for principal: Principal) async throws -> Bool {
-        let statements = change.statements
-        let query: PostgresQuery = """
-            WITH target AS (
-                SELECT n.id, n.audience, n.user_id IS NOT NULL AS personal
-                FROM notifications n
-                LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
-                WHERE n.id = \(id) AND n.audience = ANY(\(principal.audiences)) AND \(unescaped: Self.visible)
-            ), personal AS (
-                \(unescaped: statements.personal) WHERE id IN (SELECT id FROM target WHERE personal) RETURNING id
-            ), shared AS (
-                INSERT INTO notification_receipts AS receipt (user_id, notification_id, audience, read_at, deleted_at)
-                SELECT \(principal.userID), id, audience, \(unescaped: statements.newReceipt) FROM target
-                WHERE NOT personal
-                ON CONFLICT (user_id, notification_id) DO UPDATE SET \(unescaped: statements.existingReceipt)
-                RETURNING notification_id
-            )
-            SELECT (SELECT count(*) FROM personal) + (SELECT count(*) FROM shared)
-            """
-        return try await count(query) > 0
+        try await apply(change, id: id, for: principal, on: client)
     }
 
-    /// Rows read-all marks per statement for personal notifications.
-    public static let readAllBatch = 5000
+    func apply(_ change: Change, id: Int64, for principal: Principal, on runner: some StatementRunner) async throws
+        -> Bool
+    {
+        let fragments = change.fragments
+        let user = principal.userID
+        let found = try await runner.value(
+            """
+            WITH target AS (
+                SELECT n.id, n.audience, n.user_id IS NOT NULL AS personal,
+                       coalesce(r.marked_unread, false) AS pinned, n.id <= coalesce(m.read_through, 0) AS covered
+                FROM notifications n
+                LEFT JOIN notification_receipts r ON r.user_id = \(user) AND r.notification_id = n.id
+                LEFT JOIN inbox_marks m ON m.user_id = \(user) AND m.audience = n.audience
+                WHERE n.id = \(id) AND n.audience = ANY(\(principal.audiences))
+                  AND (n.expires_at IS NULL OR n.expires_at > now()) AND r.deleted_at IS NULL
+                  AND n.id > coalesce(m.cleared_through, 0)
+            ), personal AS (
+                \(unescaped: fragments.personal) WHERE id IN (SELECT id FROM target WHERE personal) RETURNING id
+            ), receipt AS (
+                INSERT INTO notification_receipts AS receipt
+                    (user_id, notification_id, audience, read_at, deleted_at, marked_unread)
+                SELECT \(user), id, audience, \(unescaped: fragments.newReceipt) FROM target
+                WHERE \(unescaped: fragments.needsReceipt)
+                ON CONFLICT (user_id, notification_id) DO UPDATE SET \(unescaped: fragments.existingReceipt)
+                RETURNING notification_id
+            )
+            SELECT count(*) FROM target
+            """, as: Int.self, logger: logger)
+        return (found ?? 0) > 0
+    }
 
-    /// Marks every visible unread notification read, optionally only those of one `type`, one location, or
-    /// below id `before`. Returns how many changed.
+    /// Marks every visible unread notification read, optionally only those of one `type`, one location, or below
+    /// id `before`. Returns how many changed: the unread count before less the count after, both taken under the
+    /// locks that keep publishes and sweeps of these audiences out of the way.
     ///
-    /// Personal rows go in batches of ``readAllBatch`` taken in id order from the unread index. One statement for a
-    /// whole inbox would lock every row at once, and PostgreSQL, estimating `audience = X AND read_at IS NULL` from
-    /// whole-table statistics, plans it as a sequential scan for a user with a large share of the table; the
-    /// `LIMIT` keeps each batch on the index.
+    /// Without `type` it moves the read watermark of each audience, a few rows whatever the audience holds. With
+    /// `type` it marks the matching rows above the watermarks one by one (and those marked unread under them),
+    /// which costs what they number.
     public func markAllRead(
         _ principal: Principal, type: String?, locationID: String?, before: Int64?
     ) async throws -> Int {
-        let before = before ?? Int64.max
-        var updated = 0
-        if locationID == nil {
-            while true {
-                let batch = try await count(
-                    Self.personalReadAllBatch(audience: Audience.user(principal.userID), type: type, before: before))
-                updated += batch
-                if batch < Self.readAllBatch { break }
-            }
-        }
-        let shared = audiences(principal, locationID: locationID).filter { $0 != Audience.user(principal.userID) }
-        let query: PostgresQuery = """
-            WITH shared AS (
-                INSERT INTO notification_receipts AS receipt (user_id, notification_id, audience, read_at)
-                SELECT \(principal.userID), n.id, n.audience, now()
-                FROM notifications n
-                LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
-                WHERE n.audience = ANY(\(shared)) AND \(unescaped: Self.visible) AND r.read_at IS NULL
-                  AND n.id < \(before) AND (\(type)::text IS NULL OR n.type = \(type))
-                ON CONFLICT (user_id, notification_id) DO UPDATE SET read_at = excluded.read_at
-                RETURNING notification_id
-            )
-            SELECT count(*) FROM shared
-            """
-        return updated + (try await count(query))
-    }
-
-    /// One batch of personal read-all: the oldest ``readAllBatch`` unread rows that match, marked read.
-    public static func personalReadAllBatch(audience: String, type: String?, before: Int64) -> PostgresQuery {
-        """
-        WITH batch AS (
-            SELECT n.id FROM notifications n
-            WHERE n.audience = \(audience) AND n.read_at IS NULL AND (n.expires_at IS NULL OR n.expires_at > now())
-              AND n.id < \(before) AND (\(type)::text IS NULL OR n.type = \(type))
-            ORDER BY n.id
-            LIMIT \(readAllBatch)
-        ), marked AS (
-            UPDATE notifications SET read_at = now()
-            WHERE id IN (SELECT id FROM batch) AND read_at IS NULL
-            RETURNING 1
-        )
-        SELECT count(*) FROM marked
-        """
-    }
-
-    /// Deletes the principal's personal notifications and hides every shared one from them. Returns how many
-    /// visible notifications went.
-    public func clear(_ principal: Principal) async throws -> Int {
-        let query: PostgresQuery = """
-            WITH personal AS (
-                DELETE FROM notifications n WHERE n.audience = \(Audience.user(principal.userID))
-                RETURNING n.expires_at IS NULL OR n.expires_at > now() AS visible
-            ), shared AS (
-                INSERT INTO notification_receipts AS receipt (user_id, notification_id, audience, deleted_at)
-                SELECT \(principal.userID), n.id, n.audience, now()
-                FROM notifications n
-                LEFT JOIN notification_receipts r ON r.user_id = \(principal.userID) AND r.notification_id = n.id
-                WHERE n.audience = ANY(\(principal.sharedAudiences)) AND \(unescaped: Self.visible)
-                ON CONFLICT (user_id, notification_id) DO UPDATE SET deleted_at = excluded.deleted_at
-                RETURNING notification_id
-            )
-            SELECT (SELECT count(*) FROM personal WHERE visible) + (SELECT count(*) FROM shared)
-            """
-        return try await count(query)
-    }
-
-    // MARK: Expiry
-
-    /// Rows one sweep statement deletes at most.
-    public static let sweepBatch = 5000
-
-    /// Deletes up to ``sweepBatch`` expired notifications and returns how many went. Expired ones are never
-    /// listed, counted or delivered (SPEC §2), so deleting them changes nothing a client sees; it keeps the part
-    /// of an unread count that is still read from rows (expired, not yet swept) small. Instances sweeping at once
-    /// skip each other's rows.
-    public func sweepExpired() async throws -> Int {
-        try await count(
-            """
-            WITH doomed AS (
-                SELECT id FROM notifications WHERE expires_at <= now()
-                ORDER BY expires_at LIMIT \(Self.sweepBatch) FOR UPDATE SKIP LOCKED
-            ), swept AS (
-                DELETE FROM notifications WHERE id IN (SELECT id FROM doomed) RETURNING 1
-            )
-            SELECT count(*) FROM swept
-            """)
-    }
-
-    // MARK: Publishing
-
-    /// Stores `publication` once per recipient (once in all for a location or broadcast) and commits.
-    ///
-    /// With an idempotency key, the first request's ids are returned to every later one with the same key from
-    /// the same publisher, and nothing new is stored; a concurrent duplicate waits on the first one's key row and
-    /// then sees its result. With a collapse key, older notifications with that key for the same audience are
-    /// deleted in the same transaction, under the publish lock, so two racing publishes cannot both survive.
-    public func publish(_ publication: Publication) async throws -> PublishResult {
-        if publication.idempotencyKey == nil, publication.collapseKey == nil, publication.target.audiences.count == 1 {
-            return PublishResult(ids: [try await publishOne(publication)], replayed: false, replaced: [])
-        }
-        return try await client.withTransaction(logger: logger) { connection in
-            if let key = publication.idempotencyKey {
-                let claimed = try await connection.query(
-                    """
-                    INSERT INTO publish_requests (publisher, idempotency_key, ids)
-                    VALUES (\(publication.publisher), \(key), '{}') ON CONFLICT DO NOTHING RETURNING 1
-                    """, logger: logger)
-                var fresh = false
-                for try await _ in claimed { fresh = true }
-                if !fresh {
-                    let earlier = try await connection.query(
-                        """
-                        SELECT ids FROM publish_requests
-                        WHERE publisher = \(publication.publisher) AND idempotency_key = \(key)
-                        """, logger: logger)
-                    for try await ids in earlier.decode([Int64].self) {
-                        return PublishResult(ids: ids, replayed: true, replaced: [])
-                    }
-                }
-            }
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.publishLockKey))", logger: logger)
-            var replaced: [Int64] = []
-            if let collapseKey = publication.collapseKey {
-                let deleted = try await connection.query(
-                    """
-                    DELETE FROM notifications
-                    WHERE audience = ANY(\(publication.target.audiences)) AND collapse_key = \(collapseKey)
-                    RETURNING id
-                    """, logger: logger)
-                for try await id in deleted.decode(Int64.self) { replaced.append(id) }
-            }
-            let notifications = try await insert(publication, replacedOthers: !replaced.isEmpty, on: connection)
-            let ids = notifications.map(\.id)
-            // NOTIFY inside the transaction: PostgreSQL delivers it at commit, in commit order, to every instance.
-            for payload in FanoutMessage.payloads(for: notifications) {
-                try await connection.query(
-                    "SELECT pg_notify(\(FanoutMessage.channel), \(payload))", logger: logger)
-            }
-            if let key = publication.idempotencyKey {
-                try await connection.query(
-                    """
-                    UPDATE publish_requests SET ids = \(ids)
-                    WHERE publisher = \(publication.publisher) AND idempotency_key = \(key)
-                    """, logger: logger)
-            }
-            return PublishResult(ids: ids, replayed: false, replaced: replaced)
+        try await client.withTransaction(logger: logger) { connection in
+            try await markAllRead(principal, type: type, locationID: locationID, before: before, in: connection)
         }
     }
 
-    /// The common publish, one notification with neither key: one statement in its own transaction
-    /// (``PublishOneStatement``), one round trip where the general path needs BEGIN, lock, insert, NOTIFY and
-    /// COMMIT, with the publish lock held for that one statement and its commit.
-    private func publishOne(_ publication: Publication) async throws -> Int64 {
-        let expiresAt = publication.expiresAt.map { Timestamp.string($0) }
-        let statement = PublishOneStatement(
-            publication: publication, lockKey: Self.publishLockKey, expiresAt: expiresAt,
-            entry: NotifyEntryTemplate(publication, expiresAt: expiresAt, publishedAt: Timestamp.microsecondsNow()))
-        for try await id in try await client.execute(statement, logger: logger) {
-            return id
-        }
-        throw HeraldError.unavailable("the database stored nothing; publish again")
-    }
-
-    /// Inserts the rows and returns them as they go to sockets, in id order.
-    private func insert(
-        _ publication: Publication, replacedOthers: Bool, on connection: PostgresConnection
-    ) async throws -> [LiveNotification] {
-        let users: [String]
-        let locationID: String?
-        switch publication.target {
-        case .users(let ids): (users, locationID) = (ids, nil)
-        case .location(let id): (users, locationID) = ([], id)
-        case .broadcast: (users, locationID) = ([], nil)
-        }
-        let p = publication
-        // Sent as the ISO text clients see, so the stored instant is exactly the one that was validated.
-        let expiresAt = p.expiresAt.map { Timestamp.string($0) }
-        let insert: PostgresQuery
-        if users.isEmpty {
-            insert = """
-                WITH n AS (
-                    INSERT INTO notifications (type, priority, title, message, data, action_url, location_id,
-                                               broadcast, collapse_key, publisher, expires_at)
-                    VALUES (\(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
-                            \(locationID), \(locationID == nil), \(p.collapseKey), \(p.publisher),
-                            \(expiresAt)::timestamptz)
-                    RETURNING *
-                )
-                SELECT \(unescaped: Self.liveColumns) FROM n LEFT JOIN notification_receipts r ON false ORDER BY n.id
-                """
+    /// ``markAllRead(_:type:locationID:before:)`` inside a transaction the caller holds on `connection`.
+    func markAllRead(
+        _ principal: Principal, type: String?, locationID: String?, before: Int64?, in connection: PostgresConnection
+    ) async throws -> Int {
+        let audiences = audiences(principal, locationID: locationID)
+        guard !audiences.isEmpty else { return 0 }
+        let user = principal.userID
+        let under = before ?? Int64.max
+        try await Self.lockCounters(audiences, on: connection, logger: logger)
+        let unreadBefore = try await Self.unreadCount(user, audiences, on: connection, logger: logger)
+        if let type {
+            try await Self.markRead(user, audiences, type: type, under: under, on: connection, logger: logger)
         } else {
-            insert = """
-                WITH n AS (
-                    INSERT INTO notifications (type, priority, title, message, data, action_url, user_id,
-                                               collapse_key, publisher, expires_at)
-                    SELECT \(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
-                           u.user_id, \(p.collapseKey), \(p.publisher), \(expiresAt)::timestamptz
-                    FROM unnest(\(users)::text[]) WITH ORDINALITY AS u(user_id, position)
-                    ORDER BY u.position
-                    RETURNING *
-                )
-                SELECT \(unescaped: Self.liveColumns) FROM n LEFT JOIN notification_receipts r ON false ORDER BY n.id
+            try await Self.moveReadMark(user, audiences, under: under, on: connection, logger: logger)
+        }
+        return unreadBefore - (try await Self.unreadCount(user, audiences, on: connection, logger: logger))
+    }
+
+    /// Locks the counters of `audiences` in key order (Migrations/0003's lock order): publishes and deletions in
+    /// them wait until this transaction ends, so the watermarks it sets and the counts it computes agree.
+    private static func lockCounters(
+        _ audiences: [String], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.run(
+            "SELECT 1 FROM audience_counts WHERE audience = ANY(\(audiences)) ORDER BY audience FOR UPDATE",
+            logger: logger)
+    }
+
+    /// Creates the user's marks for `audiences` if missing and locks them in key order.
+    private static func lockMarks(
+        _ user: String, _ audiences: [String], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.run(
+            """
+            INSERT INTO inbox_marks (user_id, audience)
+            SELECT \(user), a.audience FROM unnest(\(audiences)::text[]) AS a(audience) ORDER BY 2
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+        try await connection.run(
+            """
+            SELECT 1 FROM inbox_marks WHERE user_id = \(user) AND audience = ANY(\(audiences))
+            ORDER BY audience FOR UPDATE
+            """, logger: logger)
+    }
+
+    /// The watermark path of read-all: per audience, everything up to the newest row under `under` is read.
+    private static func moveReadMark(
+        _ user: String, _ audiences: [String], under: Int64, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        // Where each audience's read watermark goes: the newest row below `under`, never past the newest row, so
+        // that notifications published later stay unread. The counters' locks keep the newest row where it is.
+        let targets = try await connection.rows(
+            """
+            SELECT a.audience, least(\(under) - 1, (
+                       SELECT coalesce(max(n.id), 0) FROM notifications n WHERE n.audience = a.audience))
+            FROM unnest(\(audiences)::text[]) AS a(audience)
+            """, as: (String, Int64).self, logger: logger)
+        let names = targets.map(\.0)
+        let ids = targets.map(\.1)
+        // Receipts marked unread are locked before the marks, as every receipt writer takes them.
+        try await connection.run(
+            """
+            SELECT 1 FROM notification_receipts
+            WHERE user_id = \(user) AND audience = ANY(\(audiences)) AND marked_unread
+            ORDER BY notification_id FOR UPDATE
+            """, logger: logger)
+        try await lockMarks(user, audiences, on: connection, logger: logger)
+        try await connection.run(
+            """
+            UPDATE notification_receipts r SET marked_unread = false
+            FROM unnest(\(names)::text[], \(ids)::bigint[]) AS t(audience, target)
+            WHERE r.user_id = \(user) AND r.audience = t.audience AND r.marked_unread
+              AND r.notification_id <= t.target
+            """, logger: logger)
+        // The counters outright for the new watermark W: the unread-state rows at or under W are all but those
+        // above it (an index range, empty when W is the newest row), and receipts count only above W.
+        try await connection.run(
+            """
+            UPDATE inbox_marks m
+            SET read_through = t.target, read_at = now(),
+                below = coalesce(c.unread, 0) - (
+                    SELECT count(*) FROM notifications n
+                    WHERE n.audience = m.audience AND n.read_at IS NULL
+                      AND n.id > greatest(t.target, m.cleared_through)),
+                hidden = (
+                    SELECT count(*) FROM notification_receipts r
+                    WHERE r.user_id = m.user_id AND r.audience = m.audience
+                      AND r.notification_id > greatest(t.target, m.cleared_through)
+                      AND (r.read_at IS NOT NULL OR r.deleted_at IS NOT NULL))
+            FROM unnest(\(names)::text[], \(ids)::bigint[]) AS t(audience, target)
+            LEFT JOIN audience_counts c ON c.audience = t.audience
+            WHERE m.user_id = \(user) AND m.audience = t.audience AND t.target > m.read_through
+            """, logger: logger)
+    }
+
+    /// The row path of read-all, for a `type` filter: rows above the watermarks, and rows marked unread under them.
+    private static func markRead(
+        _ user: String, _ audiences: [String], type: String, under: Int64, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        let personal = Audience.user(user)
+        // Receipts marked unread, locked before anything else writes a mark.
+        try await connection.run(
+            """
+            SELECT 1 FROM notification_receipts
+            WHERE user_id = \(user) AND audience = ANY(\(audiences)) AND marked_unread
+            ORDER BY notification_id FOR UPDATE
+            """, logger: logger)
+        if audiences.contains(personal) {
+            // Personal rows keep their state on the row: those above the watermarks, and those marked unread under
+            // them.
+            try await connection.run(
                 """
+                UPDATE notifications n SET read_at = now()
+                FROM (SELECT coalesce(max(greatest(m.read_through, m.cleared_through)), 0) AS w
+                      FROM inbox_marks m WHERE m.user_id = \(user) AND m.audience = \(personal)) k
+                WHERE n.audience = \(personal) AND n.read_at IS NULL AND n.id > k.w AND n.id < \(under)
+                  AND n.type = \(type) AND (n.expires_at IS NULL OR n.expires_at > now())
+                """, logger: logger)
+            try await connection.run(
+                """
+                UPDATE notifications n SET read_at = now()
+                FROM notification_receipts r
+                WHERE r.user_id = \(user) AND r.audience = \(personal) AND r.marked_unread
+                  AND n.id = r.notification_id AND n.read_at IS NULL AND n.type = \(type) AND n.id < \(under)
+                  AND (n.expires_at IS NULL OR n.expires_at > now())
+                """, logger: logger)
         }
-        var notifications: [LiveNotification] = []
-        notifications.reserveCapacity(max(users.count, 1))
-        for try await row in try await connection.query(insert, logger: logger) {
-            notifications.append(try Self.liveNotification(row, replacedOthers: replacedOthers))
-        }
-        return notifications
+        // Marked-unread receipts of this type are read now; a shared one keeps its state on the receipt.
+        try await connection.run(
+            """
+            UPDATE notification_receipts r
+            SET marked_unread = false,
+                read_at = CASE WHEN r.audience = \(personal) THEN NULL ELSE coalesce(r.read_at, now()) END
+            FROM notifications n
+            WHERE r.user_id = \(user) AND r.audience = ANY(\(audiences)) AND r.marked_unread
+              AND n.id = r.notification_id AND n.type = \(type) AND n.id < \(under)
+              AND (n.expires_at IS NULL OR n.expires_at > now()) AND r.deleted_at IS NULL
+            """, logger: logger)
+        let shared = audiences.filter { $0 != personal }
+        guard !shared.isEmpty else { return }
+        try await connection.run(
+            """
+            INSERT INTO notification_receipts AS receipt (user_id, notification_id, audience, read_at)
+            SELECT \(user), n.id, n.audience, now()
+            FROM unnest(\(shared)::text[]) AS a(audience)
+            LEFT JOIN inbox_marks m ON m.user_id = \(user) AND m.audience = a.audience
+            JOIN notifications n ON n.audience = a.audience
+             AND n.id > greatest(m.read_through, m.cleared_through, 0) AND n.id < \(under)
+            LEFT JOIN notification_receipts r ON r.user_id = \(user) AND r.notification_id = n.id
+            WHERE n.type = \(type) AND (n.expires_at IS NULL OR n.expires_at > now())
+              AND r.read_at IS NULL AND r.deleted_at IS NULL
+            ORDER BY n.id
+            ON CONFLICT (user_id, notification_id) DO UPDATE SET read_at = excluded.read_at
+            """, logger: logger)
     }
 
-    /// ``InboxItem/columns`` plus the routing columns of a ``LiveNotification``.
-    static let liveColumns =
-        InboxItem.columns + ", n.audience, (extract(epoch FROM n.expires_at) * 1000)::bigint"
-
-    /// Reads a row selected with ``liveColumns``.
-    static func liveNotification(_ row: PostgresRow, replacedOthers: Bool) throws -> LiveNotification {
-        let item = try InboxItem(row: row)
-        let columns = row.makeRandomAccess()
-        var writer = JSONWriter(reservingCapacity: 512)
-        item.write(to: &writer)
-        return LiveNotification(
-            id: item.id, audience: try columns[13].decode(String.self),
-            type: item.type, expiresAtMillis: try columns[14].decode(Int64?.self), itemJSON: writer.string,
-            replacedOthers: replacedOthers)
+    /// Hides every visible notification from the principal by moving the cleared watermark of each audience to
+    /// its newest row. Returns how many visible notifications went. The principal's own rows are deleted later,
+    /// a batch at a time, by ``InboxSweeper``.
+    public func clear(_ principal: Principal) async throws -> Int {
+        try await client.withTransaction(logger: logger) { connection in
+            try await clear(principal, in: connection)
+        }
     }
 
-    private func count(_ query: PostgresQuery) async throws -> Int {
-        for try await value in try await client.query(query, logger: logger).decode(Int.self) {
-            return value
-        }
-        return 0
+    /// ``clear(_:)`` inside a transaction the caller holds on `connection`.
+    func clear(_ principal: Principal, in connection: PostgresConnection) async throws -> Int {
+        let audiences = principal.audiences
+        let user = principal.userID
+        try await Self.lockCounters(audiences, on: connection, logger: logger)
+        try await Self.lockMarks(user, audiences, on: connection, logger: logger)
+        let visible =
+            try await connection.value(
+                "SELECT herald_visible_count(\(user), \(audiences))", as: Int.self, logger: logger) ?? 0
+        // Every row of the audience is at or under its newest, so the counters are the audience's own, and no
+        // receipt is above the watermark any more.
+        try await connection.run(
+            """
+            UPDATE inbox_marks m
+            SET cleared_through = t.last, cleared_at = now(),
+                purged_through = CASE WHEN m.audience = 'u:' || m.user_id THEN m.purged_through ELSE t.last END,
+                below = c.unread, gone = c.total, hidden = 0, deleted = 0, pinned = 0
+            FROM (
+                SELECT a.audience, (
+                    SELECT coalesce(max(n.id), 0) FROM notifications n WHERE n.audience = a.audience) AS last
+                FROM unnest(\(audiences)::text[]) AS a(audience)
+            ) t
+            JOIN audience_counts c ON c.audience = t.audience
+            WHERE m.user_id = \(user) AND m.audience = t.audience AND t.last > m.cleared_through
+            """, logger: logger)
+        return visible
     }
 }

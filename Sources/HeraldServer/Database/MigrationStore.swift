@@ -48,30 +48,28 @@ public struct MigrationStore: Sendable {
     @discardableResult
     public func migrate(_ migrations: [Migration]) async throws -> [String] {
         try await client.withConnection { connection in
-            try await connection.query(
+            try await connection.run(
                 """
                 CREATE TABLE IF NOT EXISTS herald_migrations (
                     name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
                 """, logger: logger)
-            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+            try await connection.run("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
                 let applied = try await apply(migrations, on: connection)
-                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                try await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 return applied
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                try? await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 throw error
             }
         }
     }
 
     private func apply(_ migrations: [Migration], on connection: PostgresConnection) async throws -> [String] {
-        var recorded: [String: String] = [:]
-        for try await (name, checksum) in try await connection.query(
-            "SELECT name, checksum FROM herald_migrations", logger: logger
-        ).decode((String, String).self) {
-            recorded[name] = checksum
-        }
+        let recorded = Dictionary(
+            try await connection.rows(
+                "SELECT name, checksum FROM herald_migrations", as: (String, String).self, logger: logger),
+            uniquingKeysWith: { first, _ in first })
         var applied: [String] = []
         for migration in migrations {
             if let checksum = recorded[migration.name] {
@@ -84,9 +82,9 @@ public struct MigrationStore: Sendable {
             }
             try await connection.withTransaction(logger: logger) { transaction in
                 for statement in SQLScript.statements(migration.sql) {
-                    try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await transaction.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                try await transaction.query(
+                try await transaction.run(
                     "INSERT INTO herald_migrations (name, checksum) VALUES (\(migration.name), \(migration.checksum))",
                     logger: logger)
             }

@@ -1,0 +1,38 @@
+import Logging
+
+/// Deletes in the background, a batch at a time, what no client can see any more (``SweepStore``): expired
+/// notifications, so the expired rows a count must still subtract one by one stay few, and the personal rows
+/// users cleared. It is housekeeping, so a failure (the database restarting) is logged and retried on the next
+/// round.
+public struct InboxSweeper: Sendable {
+    private let store: SweepStore
+    private let interval: Duration
+    private let logger: Logger
+
+    public init(store: SweepStore, interval: Duration = .seconds(5), logger: Logger) {
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Sweeps every `interval` until cancelled; a full batch is followed at once by the next.
+    public func run() async {
+        while !Task.isCancelled {
+            do {
+                var swept = 0
+                var batch = SweepStore.batch
+                while batch == SweepStore.batch, !Task.isCancelled {
+                    batch = try await store.sweepExpired()
+                    swept += batch
+                }
+                for cleared in try await store.clearedAudiences() where !Task.isCancelled {
+                    while try await store.purge(cleared) == SweepStore.batch, !Task.isCancelled {}
+                }
+                if swept > 0 { logger.debug("swept expired notifications", metadata: ["count": "\(swept)"]) }
+            } catch {
+                logger.warning("sweep failed; the next round retries", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
