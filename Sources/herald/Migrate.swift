@@ -26,8 +26,11 @@ struct Migrate: AsyncParsableCommand {
                 return applied
             }
             print(applied.isEmpty ? "migrations: up to date" : "migrations: applied \(applied.joined(separator: ", "))")
-        } catch {
+        } catch let error as ConfigurationError {
             SettingFlags.fail(error)
+        } catch {
+            let target = configuration.databaseURL.map(DatabaseURL.target) ?? "the database"
+            SettingFlags.fail("migrating \(target) failed: \(DatabaseFailure.description(of: error))")
         }
     }
 }

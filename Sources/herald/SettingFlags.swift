@@ -24,7 +24,12 @@ struct SettingFlags: ParsableArguments {
     }
 
     static func fail(_ error: any Error) -> Never {
-        FileHandle.standardError.write(Data("herald: \(error)\n".utf8))
+        fail(DatabaseFailure.description(of: error))
+    }
+
+    /// Prints `message` as one redacted line and exits.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("herald: \(LogRedactor.redact(message))\n".utf8))
         Foundation.exit(2)
     }
 

@@ -1,9 +1,13 @@
 import NIOConcurrencyHelpers
 import Vapor
 
-/// Answers 503 when a request has not finished within `seconds`. While PostgreSQL is down, the pool keeps a
-/// request waiting for a connection that may never come; publishers must get a fast, retryable failure instead
-/// of a hang (a publish that did commit is safe to retry with its idempotency key).
+/// Answers 503 when a request has not finished within `seconds` (`REQUEST_TIMEOUT`). A request may wait for a pool
+/// connection that is slow to come; publishers must get a fast, retryable failure instead of a hang.
+///
+/// A timeout is not a lost database, and it says so. Each statement is cancelled by PostgreSQL
+/// (`statement_timeout`, ``DatabaseTimeouts``) before this deadline, so a slow statement ends as "timed out;
+/// nothing was changed". When this deadline fires first, the handler may still be between statements, so a write
+/// is answered as a timeout whose effect is unknown: repeat it (a publish with its idempotency key).
 ///
 /// The handler runs in its own task, which is cancelled, not awaited, at the deadline: a task group would wait for
 /// a handler stuck in a wait that ignores cancellation, which is exactly the case this exists for.
@@ -17,6 +21,13 @@ struct DeadlineMiddleware: AsyncMiddleware {
         case finished(Result<Response, any Error>)
         case waiting(CheckedContinuation<Response, any Error>)
         case done
+    }
+
+    /// What a request that ran out of time is told: a read changed nothing, a write may have.
+    static func timeout(for method: HTTPMethod) -> HeraldError {
+        if method == .GET || method == .HEAD { return .timedOut("Request timed out") }
+        return .timedOut(
+            "Request timed out; whether it took effect is unknown: repeat it (a publish with the same idempotency key)")
     }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -46,7 +57,7 @@ struct DeadlineMiddleware: AsyncMiddleware {
         // A timer on the request's event loop, not a sleeping task: it costs a heap entry instead of a task and a
         // dispatch timer per request.
         let timer = request.eventLoop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
-            finish(.failure(HeraldError.unavailable("Database unavailable: request timed out")))
+            finish(.failure(Self.timeout(for: request.method)))
             handler.cancel()
         }
         defer { timer.cancel() }

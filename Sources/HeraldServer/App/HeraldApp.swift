@@ -40,7 +40,9 @@ public final class HeraldApp: Sendable {
         let databaseURL = try configuration.requireDatabase()
         let verifier = try await configuration.makeTokenVerifier()
         let postgres = PostgresClient(
-            configuration: try DatabaseURL.configuration(databaseURL, poolSize: configuration.databasePoolSize),
+            configuration: try DatabaseURL.configuration(
+                databaseURL, poolSize: configuration.databasePoolSize,
+                timeouts: DatabaseTimeouts(requestTimeout: configuration.requestTimeout)),
             backgroundLogger: logger)
         let postgresTask = Task { await postgres.run() }
 
@@ -59,7 +61,7 @@ public final class HeraldApp: Sendable {
         let fanout = FanoutStore(client: postgres, logger: logger)
         let gate = DatabaseGate(logger: logger, probe: { await fanout.isReachable() })
         application.middleware.use(HeraldErrorMiddleware(metrics: metrics, gate: gate))
-        application.middleware.use(DeadlineMiddleware(seconds: 5))
+        application.middleware.use(DeadlineMiddleware(seconds: configuration.requestTimeout))
 
         let parser = PublicationParser(notificationTypes: configuration.notificationTypes)
         let policy = PublishPolicy(membership: membership)
@@ -71,7 +73,8 @@ public final class HeraldApp: Sendable {
         let dispatcher = FanoutDispatcher(
             registry: registry, store: fanout, instanceID: configuration.instanceID, logger: logger)
         let listener = NotifyListener(
-            configuration: try DatabaseURL.connectionConfiguration(databaseURL), dispatcher: dispatcher,
+            configuration: try DatabaseURL.connectionConfiguration(databaseURL),
+            target: DatabaseURL.target(databaseURL), dispatcher: dispatcher,
             logger: logger, metrics: metrics, gate: gate)
         let listenerTask = Task { await listener.run() }
         let sweeper = InboxSweeper(store: SweepStore(client: postgres, logger: logger), logger: logger)

@@ -39,6 +39,8 @@ public struct HeraldConfiguration: Sendable {
     public var maxMessageBytes: Int
     public var resumeMax: Int
     public var sendBufferBytes: Int
+    /// Seconds a request may take before it is answered 503 (``DeadlineMiddleware``, ``DatabaseTimeouts``).
+    public var requestTimeout: Double
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
     /// Sockets this instance holds at most (0: derived from the open-file limit).
@@ -96,6 +98,7 @@ public struct HeraldConfiguration: Sendable {
         maxMessageBytes = try reader.integer("WS_MAX_MESSAGE_BYTES", in: 128...16_777_216)
         resumeMax = try reader.integer("WS_RESUME_MAX", in: 0...100_000)
         sendBufferBytes = try reader.integer("WS_SEND_BUFFER_BYTES", in: 1024...1_073_741_824)
+        requestTimeout = try reader.number("REQUEST_TIMEOUT", in: 0.5...300)
         logLevel = try reader.choice("LOG_LEVEL", Logger.Level.self)
         logFormat = try reader.choice("LOG_FORMAT", LogFormat.self)
         maxSockets = try reader.integer("WS_MAX_SOCKETS", in: 0...10_000_000)

@@ -18,6 +18,10 @@ public enum HeraldError: Error, Sendable, Equatable {
     case tooManyRequests(String)
     /// PostgreSQL is unreachable: fail fast so publishers retry, never hang.
     case unavailable(String)
+    /// The request ran out of time (`REQUEST_TIMEOUT`). The text says whether it changed anything.
+    case timedOut(String)
+    /// A lock could not be had in time, or a concurrent change won: nothing changed; try again shortly.
+    case busy(String)
     /// This instance is at a capacity limit (its socket cap): try again, or another instance.
     case overloaded(String)
     /// A newer session of the same user took this socket's place (`evict_oldest`).
@@ -40,7 +44,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .badRequest: return .badRequest
         case .payloadTooLarge: return .payloadTooLarge
         case .tooManyRequests: return .tooManyRequests
-        case .unavailable, .goingAway, .overloaded: return .serviceUnavailable
+        case .unavailable, .timedOut, .busy, .goingAway, .overloaded: return .serviceUnavailable
         case .replaced: return .conflict
         case .policyViolation: return .tooManyRequests
         case .invalidPayload: return .badRequest
@@ -55,8 +59,8 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .forbidden: return .init(codeNumber: 4403)
         case .tooManyRequests: return .init(codeNumber: 4429)
         case .payloadTooLarge: return .messageTooLarge
-        case .unavailable: return .unexpectedServerError
-        case .overloaded: return .init(codeNumber: 1013)
+        case .unavailable, .timedOut: return .unexpectedServerError
+        case .overloaded, .busy: return .init(codeNumber: 1013)
         case .notFound, .validation, .badRequest, .policyViolation, .methodNotAllowed: return .policyViolation
         case .replaced: return .init(codeNumber: 4409)
         case .goingAway: return .goingAway
@@ -80,6 +84,8 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .payloadTooLarge: return "too_large"
         case .tooManyRequests: return "rate_limited"
         case .unavailable: return "unavailable"
+        case .timedOut: return "timed_out"
+        case .busy: return "busy"
         case .overloaded: return "overloaded"
         case .replaced: return "replaced"
         case .goingAway: return "going_away"
@@ -101,8 +107,8 @@ public enum HeraldError: Error, Sendable, Equatable {
     public var message: String {
         switch self {
         case .unauthorized(let text), .forbidden(let text), .notFound(let text), .badRequest(let text),
-            .payloadTooLarge(let text), .tooManyRequests(let text), .unavailable(let text), .overloaded(let text),
-            .replaced(let text),
+            .payloadTooLarge(let text), .tooManyRequests(let text), .unavailable(let text), .timedOut(let text),
+            .busy(let text), .overloaded(let text), .replaced(let text),
             .goingAway(let text), .policyViolation(let text), .invalidPayload(let text):
             return text
         case .validation:

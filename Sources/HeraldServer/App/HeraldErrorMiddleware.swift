@@ -2,8 +2,10 @@ import PostgresNIO
 import Vapor
 
 /// Turns every error into `{"detail": ...}` with the right status. The one place where failures become HTTP:
-/// ``HeraldError`` maps itself; Vapor's own aborts (unknown route, body too large) keep their status; a lost
-/// database is 503 so callers retry; anything else is logged and answered 500 without internals.
+/// ``HeraldError`` maps itself; Vapor's own aborts (unknown route, body too large) keep their status; a database
+/// error is mapped by what it means (``DatabaseFailure``), so a lost database, a cancelled statement and a lock
+/// that could not be had are 503s a caller retries, each saying which; anything else is logged and answered 500
+/// without internals.
 public struct HeraldErrorMiddleware: AsyncMiddleware {
     let metrics: HeraldMetrics
     let gate: DatabaseGate
@@ -18,14 +20,21 @@ public struct HeraldErrorMiddleware: AsyncMiddleware {
             return try await next.respond(to: request)
         } catch {
             let mapped = Self.map(error)
-            if mapped.status == .internalServerError {
-                request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            if Self.isDatabaseFailure(error) {
+            if let failure = DatabaseFailure(error) {
                 metrics.databaseError("rest")
-                // The gate logs the outage once; each refused request is only worth a debug line.
-                request.logger.debug("database unavailable", metadata: ["error": "\(error)"])
-                if Self.connectionFailure(in: error) != nil { gate.reportFailure() }
+                let detail = DatabaseFailure.description(of: error)
+                switch failure {
+                case .unreachable:
+                    // The gate logs the outage once; each refused request is only worth a debug line.
+                    request.logger.debug("database unavailable", metadata: ["error": "\(detail)"])
+                    gate.reportFailure()
+                case .timedOut, .busy:
+                    request.logger.warning("database statement gave up", metadata: ["error": "\(detail)"])
+                case .other:
+                    request.logger.error("database statement failed", metadata: ["error": "\(detail)"])
+                }
+            } else if mapped.status == .internalServerError {
+                request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             }
             var headers = HTTPHeaders([("content-type", "application/json")])
             if mapped.status == .unauthorized { headers.add(name: .wwwAuthenticate, value: "Bearer") }
@@ -39,13 +48,11 @@ public struct HeraldErrorMiddleware: AsyncMiddleware {
 
     /// The status and body for `error`.
     public static func map(_ error: any Error) -> (status: HTTPResponseStatus, body: JSONWriter) {
-        switch error {
-        case let error as HeraldError:
-            return (error.status, error.body)
-        case let error where Self.connectionFailure(in: error) != nil:
-            let unavailable = HeraldError.unavailable("Database unavailable")
-            return (unavailable.status, unavailable.body)
-        case let error as any AbortError where error.status != .internalServerError:
+        if let heraldError = error as? HeraldError { return (heraldError.status, heraldError.body) }
+        if let failure = DatabaseFailure(error), let mapped = heraldError(for: failure) {
+            return (mapped.status, mapped.body)
+        }
+        if let error = error as? any AbortError, error.status != .internalServerError {
             let text = error.status == .notFound ? "Not Found" : error.reason
             var writer = JSONWriter()
             writer.beginObject()
@@ -53,42 +60,22 @@ public struct HeraldErrorMiddleware: AsyncMiddleware {
             writer.string(text)
             writer.endObject()
             return (error.status, writer)
-        default:
-            var writer = JSONWriter()
-            writer.beginObject()
-            writer.key("detail")
-            writer.string("Internal Server Error")
-            writer.endObject()
-            return (.internalServerError, writer)
         }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("detail")
+        writer.string("Internal Server Error")
+        writer.endObject()
+        return (.internalServerError, writer)
     }
 
-    /// Whether `error` came from PostgreSQL being unreachable.
-    static func isDatabaseFailure(_ error: any Error) -> Bool {
-        if connectionFailure(in: error) != nil { return true }
-        if case HeraldError.unavailable = error { return true }
-        return false
-    }
-
-    /// The connection-level `PSQLError` behind `error`, looking inside a transaction's error (a lost connection
-    /// can surface at BEGIN, in the body, or at COMMIT).
-    static func connectionFailure(in error: any Error) -> PSQLError? {
-        switch error {
-        case let error as PSQLError:
-            return isConnectionFailure(error) ? error : nil
-        case let error as PostgresTransactionError:
-            for inner in [error.beginError, error.closureError, error.commitError, error.rollbackError] {
-                if let inner, let failure = connectionFailure(in: inner) { return failure }
-            }
-            return nil
-        default:
-            return nil
+    /// What a client is told of a database failure; `nil` for one that is Herald's fault (500).
+    static func heraldError(for failure: DatabaseFailure) -> HeraldError? {
+        switch failure {
+        case .unreachable: .unavailable("Database unavailable")
+        case .timedOut: .timedOut("Request timed out; nothing was changed")
+        case .busy: .busy("Busy with a concurrent change; nothing was changed, try again")
+        case .other: nil
         }
-    }
-
-    /// A failure to reach or keep PostgreSQL, as opposed to an error in a statement.
-    static func isConnectionFailure(_ error: PSQLError) -> Bool {
-        guard let state = error.serverInfo?[.sqlState] else { return true }
-        return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
     }
 }

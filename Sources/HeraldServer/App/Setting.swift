@@ -47,6 +47,10 @@ public struct Setting: Sendable {
             "TRUSTED_PROXIES",
             "comma-separated proxy addresses whose X-Forwarded-For is believed (e.g. 127.0.0.1 behind nginx)",
             default: ""),
+        Setting(
+            "REQUEST_TIMEOUT",
+            "seconds a REST request may take before 503; database statement, lock and idle-in-transaction limits follow",
+            default: "5"),
         Setting("LOG_LEVEL", "trace, debug, info, notice, warning, error or critical", default: "info"),
         Setting("LOG_FORMAT", "json or text", default: "json"),
     ]

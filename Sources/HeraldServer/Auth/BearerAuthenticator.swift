@@ -24,7 +24,9 @@ public struct BearerAuthenticator: AsyncMiddleware {
         do {
             try await membership.record(principal)
         } catch {
-            request.logger.warning("could not record the user's locations", metadata: ["error": "\(error)"])
+            request.logger.warning(
+                "could not record the user's locations",
+                metadata: ["error": "\(DatabaseFailure.description(of: error))"])
         }
         request.storage[PrincipalKey.self] = principal
         return try await next.respond(to: request)

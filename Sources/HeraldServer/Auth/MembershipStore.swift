@@ -49,7 +49,8 @@ public final class MembershipStore: Sendable {
                     try await store(batch)
                 } catch {
                     logger.warning(
-                        "could not record locations", metadata: ["error": "\(error)", "users": "\(batch.count)"])
+                        "could not record locations",
+                        metadata: ["error": "\(DatabaseFailure.description(of: error))", "users": "\(batch.count)"])
                 }
             }
         }

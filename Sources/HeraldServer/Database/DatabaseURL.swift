@@ -3,24 +3,38 @@ import NIOSSL
 import PostgresNIO
 import Vapor
 
-/// Turns `DATABASE_URL` into a `PostgresClient` configuration. `sslmode=require` (or `verify-full`) asks for TLS;
-/// loopback URLs default to plain TCP, as libpq's `prefer` would find no TLS on a local cluster anyway.
+/// Turns `DATABASE_URL` into a `PostgresClient` configuration.
+///
+/// TLS follows libpq's `sslmode`: `disable`; `allow` and `prefer` (TLS when the server offers it, unverified);
+/// `require` (TLS, unverified); `verify-ca` and `verify-full` (TLS with the system's trust roots). Without
+/// `sslmode`, a loopback host or a Unix socket means `disable` (a local cluster has no TLS to offer) and any other
+/// host means `prefer`, so a URL naming a remote database never sends the password in the clear when the server
+/// can do better.
 public enum DatabaseURL {
-    /// The pool configuration for `text`.
-    public static func configuration(_ text: String, poolSize: Int) throws -> PostgresClient.Configuration {
+    /// The pool configuration for `text`; with `timeouts`, every connection starts with them.
+    public static func configuration(
+        _ text: String, poolSize: Int, timeouts: DatabaseTimeouts? = nil
+    ) throws -> PostgresClient.Configuration {
         let parts = try parse(text)
         var configuration: PostgresClient.Configuration
         if let socket = parts.socketPath {
             configuration = .init(
                 unixSocketPath: socket, username: parts.user, password: parts.password, database: parts.database)
         } else {
+            let tls: PostgresClient.Configuration.TLS
+            switch parts.tls {
+            case .none: tls = .disable
+            case .prefer(let configuration): tls = .prefer(configuration)
+            case .require(let configuration): tls = .require(configuration)
+            }
             configuration = .init(
                 host: parts.host, port: parts.port, username: parts.user, password: parts.password,
-                database: parts.database, tls: parts.tls.map { .require($0) } ?? .disable)
+                database: parts.database, tls: tls)
         }
         configuration.options.maximumConnections = poolSize
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(3)
+        configuration.options.additionalStartupParameters = timeouts?.startupParameters ?? []
         return configuration
     }
 
@@ -31,11 +45,29 @@ public enum DatabaseURL {
             return .init(
                 unixSocketPath: socket, username: parts.user, password: parts.password, database: parts.database)
         }
-        var tls = PostgresConnection.Configuration.TLS.disable
-        if let configuration = parts.tls { tls = .require(try NIOSSLContext(configuration: configuration)) }
+        let tls: PostgresConnection.Configuration.TLS
+        switch parts.tls {
+        case .none: tls = .disable
+        case .prefer(let configuration): tls = .prefer(try NIOSSLContext(configuration: configuration))
+        case .require(let configuration): tls = .require(try NIOSSLContext(configuration: configuration))
+        }
         return .init(
             host: parts.host, port: parts.port, username: parts.user, password: parts.password,
             database: parts.database, tls: tls)
+    }
+
+    /// Where a URL points, for log lines: `user@host:port/database`, never the password.
+    public static func target(_ text: String) -> String {
+        guard let parts = try? parse(text) else { return "(unparsable DATABASE_URL)" }
+        let place = parts.socketPath ?? "\(parts.host):\(parts.port)"
+        return "\(parts.user)@\(place)/\(parts.database ?? parts.user)"
+    }
+
+    /// The TLS a URL asks for.
+    enum TLSMode {
+        case none
+        case prefer(TLSConfiguration)
+        case require(TLSConfiguration)
     }
 
     private struct Parts {
@@ -45,7 +77,21 @@ public enum DatabaseURL {
         var port: Int
         var database: String?
         var socketPath: String?
-        var tls: TLSConfiguration?
+        var tls: TLSMode
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+    }
+
+    /// The TLS `text` asks for (for tests and the start-up log).
+    static func tlsMode(_ text: String) throws -> String {
+        switch try parse(text).tls {
+        case .none: "disable"
+        case .prefer: "prefer"
+        case .require(let configuration): configuration.certificateVerification == .none ? "require" : "verify"
+        }
     }
 
     private static func parse(_ text: String) throws -> Parts {
@@ -56,23 +102,24 @@ public enum DatabaseURL {
             (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
         var database = components.path
         if database.hasPrefix("/") { database.removeFirst() }
-        var tls: TLSConfiguration?
-        switch query["sslmode"] ?? "disable" {
-        case "disable", "allow", "prefer": tls = nil
-        case "require":
-            var insecure = TLSConfiguration.makeClientConfiguration()
-            insecure.certificateVerification = .none
-            tls = insecure
-        case "verify-ca", "verify-full": tls = .makeClientConfiguration()
+        let port = components.port ?? 5432
+        let socketPath = query["host"].flatMap { $0.hasPrefix("/") ? $0 + "/.s.PGSQL.\(port)" : nil }
+        let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+        var unverified = TLSConfiguration.makeClientConfiguration()
+        unverified.certificateVerification = .none
+        let local = socketPath != nil || isLoopback(host)
+        let tls: TLSMode
+        switch query["sslmode"] ?? (local ? "disable" : "prefer") {
+        case "disable": tls = .none
+        case "allow", "prefer": tls = .prefer(unverified)
+        case "require": tls = .require(unverified)
+        case "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
         case let other:
             throw ConfigurationError(setting: "DATABASE_URL", problem: "has an unknown sslmode '\(other)'")
         }
-        let port = components.port ?? 5432
-        let socketPath = query["host"].flatMap { $0.hasPrefix("/") ? $0 + "/.s.PGSQL.\(port)" : nil }
         return Parts(
             user: components.user.flatMap { $0.removingPercentEncoding } ?? "postgres",
-            password: components.password.flatMap { $0.removingPercentEncoding },
-            host: components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1", port: port,
+            password: components.password.flatMap { $0.removingPercentEncoding }, host: host, port: port,
             database: database.isEmpty ? nil : database, socketPath: socketPath, tls: tls)
     }
 }

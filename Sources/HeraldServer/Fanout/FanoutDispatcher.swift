@@ -34,7 +34,9 @@ final class FanoutDispatcher: Sendable {
             do {
                 deliver(try await store.notifications(ids: ids))
             } catch {
-                logger.error("could not fetch notifications by id", metadata: ["error": "\(error)"])
+                logger.error(
+                    "could not fetch notifications by id",
+                    metadata: ["error": "\(DatabaseFailure.description(of: error))"])
             }
         case .inbox(let change):
             registry.deliver(change)

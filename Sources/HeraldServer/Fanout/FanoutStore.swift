@@ -51,19 +51,12 @@ public struct FanoutStore: Sendable {
 }
 
 extension FanoutStore {
-    /// Whether PostgreSQL answers within a second (status and readiness).
+    /// Whether PostgreSQL answers within a second (status and readiness), however it fails to.
     public func isReachable() async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                (try? await client.run("SELECT 1", logger: logger)) != nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(1))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        let client = client
+        let logger = logger
+        return await Timebox.value(within: .seconds(1)) {
+            (try? await client.run("SELECT 1", logger: logger)) != nil
+        } ?? false
     }
 }

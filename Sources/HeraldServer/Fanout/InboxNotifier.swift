@@ -20,7 +20,8 @@ public struct InboxNotifier: Sendable {
             let change = InboxChange(userID: principal.userID, reason: reason, ids: ids, unreadCount: count)
             try await fanout.notify(.inbox(change))
         } catch {
-            logger.warning("could not announce an inbox change", metadata: ["error": "\(error)"])
+            logger.warning(
+                "could not announce an inbox change", metadata: ["error": "\(DatabaseFailure.description(of: error))"])
         }
     }
 }

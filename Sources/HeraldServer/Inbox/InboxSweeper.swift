@@ -30,7 +30,9 @@ public struct InboxSweeper: Sendable {
                 }
                 if swept > 0 { logger.debug("swept expired notifications", metadata: ["count": "\(swept)"]) }
             } catch {
-                logger.warning("sweep failed; the next round retries", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "sweep failed; the next round retries",
+                    metadata: ["error": "\(DatabaseFailure.description(of: error))"])
             }
             try? await Task.sleep(for: interval)
         }

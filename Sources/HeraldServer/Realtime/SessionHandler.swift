@@ -308,7 +308,8 @@ final class SessionHandler: ChannelInboundHandler {
                 write(ServerFrame.notification(item), .notification)
             }
         case .failure(let error):
-            services.logger.warning("resume failed", metadata: ["error": "\(error)"])
+            services.logger.warning(
+                "resume failed", metadata: ["error": "\(DatabaseFailure.description(of: error))"])
             services.metrics.databaseError("realtime")
             write(ServerFrame.reset("resume is unavailable right now; refetch the inbox"), .reset)
         }

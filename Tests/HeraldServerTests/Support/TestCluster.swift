@@ -31,6 +31,11 @@ actor TestCluster {
         }
     }
 
+    /// The test cluster's port.
+    static var port: Int {
+        get throws { URLComponents(string: try adminURL)?.port ?? 5432 }
+    }
+
     /// The URL of `database` on the test cluster.
     static func url(database: String) throws -> String {
         var components = URLComponents(string: try adminURL)!

@@ -1,0 +1,108 @@
+import Foundation
+import HeraldServer
+import PostgresNIO
+import Testing
+
+/// What a client is told when PostgreSQL is slow or a lock is held, as opposed to down: a timeout that changed
+/// nothing, or a busy database, each 503 with `Retry-After` and saying which; never "Database unavailable" while
+/// the database is fine, and never a change committed after the client was told it failed.
+@Suite("Database timeouts")
+struct DatabaseTimeoutTests {
+    @Test("a statement slower than the request is cancelled, answered as a timeout, and leaves nothing behind")
+    func slowStatement() async throws {
+        try await TestServer.with(["REQUEST_TIMEOUT": "1"]) { server in
+            // Every insert into notifications now sleeps for longer than the request may take.
+            try await server.sql(
+                """
+                CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$
+                """)
+            try await server.sql(
+                "CREATE TRIGGER slow BEFORE INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION slow_insert()")
+            let admin = try await server.adminToken()
+            let started = Date()
+            let response = try await server.request(
+                .POST, "/api/v1/notifications", token: admin,
+                json: #"{"user_id":"slow","type":"system","title":"t","message":"m"}"#)
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers.first(name: "Retry-After") == "1")
+            let detail = response.json?["detail"]?.stringValue ?? ""
+            #expect(detail.contains("timed out"), "\(detail)")
+            #expect(!detail.contains("Database unavailable"), "\(detail)")
+            #expect(Date().timeIntervalSince(started) < 2.5)
+            // Well after the trigger would have finished, nothing was stored.
+            try await Task.sleep(for: .seconds(3))
+            let stored = try await server.app.postgres.query("SELECT count(*) FROM notifications").collect()
+            #expect(try stored.first?.decode(Int.self) == 0)
+            // The database was fine all along: other requests are answered at once.
+            try await server.sql("DROP TRIGGER slow ON notifications")
+            #expect(try await server.request(.GET, "/api/v1/health/ready").status == .ok)
+            let token = try await server.token("slow")
+            #expect(try await server.request(.GET, "/api/v1/notifications/unread-count", token: token).status == .ok)
+        }
+    }
+
+    @Test("a slow read is a timeout too, and the database gate stays open")
+    func slowRead() async throws {
+        try await TestServer.with(["REQUEST_TIMEOUT": "1"]) { server in
+            let token = try await server.token("reader")
+            try await server.sql(
+                """
+                CREATE OR REPLACE FUNCTION herald_unread_count(p_user text, p_audiences text[]) RETURNS bigint
+                LANGUAGE sql AS 'SELECT 0 FROM pg_sleep(3)'
+                """)
+            let response = try await server.request(.GET, "/api/v1/notifications/unread-count", token: token)
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.json?["detail"]?.stringValue?.contains("timed out") == true)
+            let list = try await server.request(.GET, "/api/v1/notifications", token: token)
+            #expect(list.status == .ok)
+        }
+    }
+
+    @Test("while another session holds the publish lock, publishes answer 503 quickly, then succeed once it goes")
+    func publishLockHeld() async throws {
+        try await TestServer.with(["REQUEST_TIMEOUT": "2"]) { server in
+            let admin = try await server.adminToken()
+            let holder = try await PostgresConnection.connect(
+                configuration: try DatabaseURL.connectionConfiguration(try TestCluster.url(database: server.database)),
+                id: 1, logger: TestCluster.logger)
+            do {
+                // The key Herald's publishes take (PublishStore.publishLockKey), held by a stalled publisher.
+                _ = try await holder.query(
+                    "SELECT pg_advisory_lock(\(Int64(0x4845_5241_4C44_5055)))", logger: TestCluster.logger
+                ).collect()
+                let started = Date()
+                let refused = try await server.request(
+                    .POST, "/api/v1/notifications", token: admin,
+                    json: #"{"user_id":"locked","type":"system","title":"t","message":"m"}"#)
+                #expect(refused.status == .serviceUnavailable)
+                #expect(refused.headers.first(name: "Retry-After") == "1")
+                #expect(refused.json?["detail"]?.stringValue?.contains("Busy") == true)
+                #expect(Date().timeIntervalSince(started) < 2)
+                _ = try await holder.query("SELECT pg_advisory_unlock_all()", logger: TestCluster.logger).collect()
+                #expect(
+                    try await server.publish(#"{"user_id":"locked","type":"system","title":"t","message":"m"}"#).count
+                        == 1)
+            } catch {
+                try? await holder.close()
+                throw error
+            }
+            try await holder.close()
+        }
+    }
+
+    @Test("every pooled connection carries the statement, lock and idle-in-transaction limits")
+    func sessionLimits() async throws {
+        try await TestServer.with(["REQUEST_TIMEOUT": "5"]) { server in
+            var limits: [String: String] = [:]
+            for name in ["statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"] {
+                let rows = try await server.app.postgres.query(PostgresQuery(unsafeSQL: "SHOW \(name)")).collect()
+                limits[name] = try rows.first?.decode(String.self)
+            }
+            #expect(
+                limits == [
+                    "statement_timeout": "4s", "lock_timeout": "2s", "idle_in_transaction_session_timeout": "10s",
+                ])
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A TCP proxy to PostgreSQL that can go silent the way a broken network does: the connections it stalls stay
+/// open, but no byte crosses them any more in either direction, and nothing is closed. It can also refuse new
+/// connections (close them at once) for a while.
+final class StallingProxy: Sendable {
+    let port: Int
+    private let server: any Channel
+    private let shared: Shared
+
+    /// What every connection's handlers consult.
+    final class Shared: Sendable {
+        let refusing = NIOLockedValueBox(false)
+        let links = NIOLockedValueBox([Link]())
+    }
+
+    /// One proxied connection: whether the client sent `LISTEN` on it, and whether it is stalled.
+    final class Link: Sendable {
+        let carriedListen = NIOLockedValueBox(false)
+        let stalled = NIOLockedValueBox(false)
+    }
+
+    private init(port: Int, server: any Channel, shared: Shared) {
+        self.port = port
+        self.server = server
+        self.shared = shared
+    }
+
+    static func start(upstreamPort: Int) async throws -> StallingProxy {
+        let shared = Shared()
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelInitializer { inbound in
+                if shared.refusing.withLockedValue({ $0 }) { return inbound.close() }
+                let link = Link()
+                shared.links.withLockedValue { $0.append(link) }
+                return ClientBootstrap(group: inbound.eventLoop)
+                    .connect(host: "127.0.0.1", port: upstreamPort)
+                    .flatMap { outbound in
+                        let (toServer, toClient) = Relay.pair(link: link)
+                        return inbound.pipeline.addHandler(toServer).flatMap {
+                            outbound.pipeline.addHandler(toClient)
+                        }.map {
+                            inbound.setOption(.autoRead, value: true).whenComplete { _ in }
+                        }
+                    }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return StallingProxy(port: server.localAddress!.port!, server: server, shared: shared)
+    }
+
+    /// Stops every byte on the connections that carried a LISTEN, leaving them open.
+    func stallListeners() {
+        for link in shared.links.withLockedValue({ $0 }) where link.carriedListen.withLockedValue({ $0 }) {
+            link.stalled.withLockedValue { $0 = true }
+        }
+    }
+
+    /// Closes new connections at once while `refusing`.
+    func refuseNew(_ refusing: Bool) {
+        shared.refusing.withLockedValue { $0 = refusing }
+    }
+
+    func close() async {
+        try? await server.close()
+    }
+
+    /// Copies bytes from its channel to its partner's, unless the link is stalled.
+    final class Relay: ChannelDuplexHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+
+        private let link: Link
+        private let fromClient: Bool
+        private var partner: Relay?
+        private var context: ChannelHandlerContext?
+
+        private init(link: Link, fromClient: Bool) {
+            self.link = link
+            self.fromClient = fromClient
+        }
+
+        static func pair(link: Link) -> (Relay, Relay) {
+            let client = Relay(link: link, fromClient: true)
+            let server = Relay(link: link, fromClient: false)
+            client.partner = server
+            server.partner = client
+            return (client, server)
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            self.context = context
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let bytes = unwrapInboundIn(data)
+            if fromClient, bytes.readableBytesView.containsListen { link.carriedListen.withLockedValue { $0 = true } }
+            guard !link.stalled.withLockedValue({ $0 }), let partner, let target = partner.context else { return }
+            target.eventLoop.execute { target.writeAndFlush(NIOAny(bytes), promise: nil) }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            if !link.stalled.withLockedValue({ $0 }), let target = partner?.context {
+                target.eventLoop.execute { target.close(promise: nil) }
+            }
+            context.fireChannelInactive()
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+    }
+}
+
+extension ByteBufferView {
+    fileprivate var containsListen: Bool {
+        let needle = Array("LISTEN".utf8)
+        guard count >= needle.count else { return false }
+        let bytes = Array(self)
+        return (0...(bytes.count - needle.count)).contains { bytes[$0..<$0 + needle.count].elementsEqual(needle) }
+    }
+}
