@@ -37,9 +37,13 @@ cluster: release postgres
 # at a time after the rest, so their timings and the rest's do not disturb each other.
 FAULT_SUITES := RealtimeFaultTests|SlowConsumerCrowdTests|InstanceFailoverTests|ResourceExhaustionTests|RealtimeIsolationTests|ListenerStallTests
 
-test: postgres clean-test-databases
+## Unit tests first (no database, seconds), then the integration tests against PostgreSQL and live servers, then
+## the fault suites one at a time.
+test:
 	swift build --build-tests
-	HERALD_TEST_DATABASE_URL=$(TEST_ADMIN_URL) swift test --skip-build --skip '$(FAULT_SUITES)'
+	swift test --skip-build --filter HeraldUnitTests
+	@$(MAKE) --no-print-directory postgres clean-test-databases
+	HERALD_TEST_DATABASE_URL=$(TEST_ADMIN_URL) swift test --skip-build --skip HeraldUnitTests --skip '$(FAULT_SUITES)'
 	HERALD_TEST_DATABASE_URL=$(TEST_ADMIN_URL) swift test --skip-build --no-parallel --filter '$(FAULT_SUITES)'
 
 build:

@@ -64,6 +64,15 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "HeraldUnitTests",
+            dependencies: [
+                "HeraldServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer",

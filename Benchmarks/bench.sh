@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command per scenario of issue 6. Builds Herald and herald-bench in release, starts PostgreSQL (as `make run`
 # does), the server(s) under test, runs the scenario and writes Benchmarks/results/<scenario>-<target>.json.
-#   Benchmarks/bench.sh idle|fanout|throughput|latency|rest|cluster [herald|baseline]
+#   Benchmarks/bench.sh idle|fanout|throughput|latency|rest|rest-skewed|cluster [herald|baseline]
 set -euo pipefail
 scenario="${1:?scenario}"
 target="${2:-herald}"
@@ -49,6 +49,10 @@ else
         echo "seeding 2M notifications (about a minute)"
         psql -h 127.0.0.1 -p "$pg_port" -U herald -d herald_bench -v ON_ERROR_STOP=1 -qf Benchmarks/seed.sql
     fi
+    if [ "$scenario" = rest-skewed ]; then
+        echo "seeding the one-location shape: 1M notifications at one location"
+        psql -h 127.0.0.1 -p "$pg_port" -U herald -d herald_bench -v ON_ERROR_STOP=1 -qf Benchmarks/seed-skewed.sql
+    fi
     if [ "$scenario" = cluster ]; then
         ports=()
         for port in 8201 8202 8203 8204; do start_herald $port; ports+=(--port $port); done
@@ -65,6 +69,9 @@ case "$scenario" in
     throughput) "$bench" throughput "${common[@]}" --sockets "${SOCKETS:-10000}" --seconds "${SECONDS_:-10}" ;;
     latency) "$bench" latency "${common[@]}" --rate "${RATE:-1000}" --seconds "${SECONDS_:-10}" ;;
     rest) "$bench" rest "${common[@]}" --seconds "${SECONDS_:-10}" ;;
+    rest-skewed)
+        "$bench" rest "${common[@]}" --scenario rest-skewed --seconds "${SECONDS_:-10}" --user member-1 \
+            --location shop ;;
     cluster)
         "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-76000}" --rounds "${ROUNDS:-20}" --output "$results/cluster-location-$target.json"
         "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-76000}" --rounds "${ROUNDS:-20}" --audience broadcast --output "$results/cluster-broadcast-$target.json" ;;

@@ -116,4 +116,35 @@ struct AccessMatrixTests {
                 .status == .created)
         }
     }
+
+    @Test("staff lose a user who left their location: on the socket's token refresh, and after MEMBERSHIP_MAX_AGE")
+    func staleMembership() async throws {
+        try await TestServer.with(["MEMBERSHIP_MAX_AGE": "3600"]) { server in
+            let body = { (user: String) in #"{"user_id":"\#(user)","type":"system","title":"t","message":"m"}"# }
+            let staff = try await server.token("staffer", locations: ["L1"], role: .staff)
+            // A user seen at L1 on a socket moves away: the refreshed token names no location.
+            let socket = try await TestSocket.open(server, token: try await server.token("mover", locations: ["L1"]))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(
+                try await server.request(.POST, "/api/v1/notifications", token: staff, json: body("mover")).status
+                    == .created)
+            try await socket.send(#"{"type":"auth","token":"\#(try await server.token("mover"))"}"#)
+            _ = try await socket.next("auth_ok")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(
+                try await server.request(.POST, "/api/v1/notifications", token: staff, json: body("mover")).status
+                    == .forbidden)
+            // A user last seen at L1 longer ago than the maximum age no longer counts as at L1.
+            _ = try await server.request(
+                .GET, "/api/v1/notifications", token: server.token("gone", locations: ["L1"]))
+            #expect(
+                try await server.request(.POST, "/api/v1/notifications", token: staff, json: body("gone")).status
+                    == .created)
+            try await server.sql(
+                "UPDATE user_locations SET seen_at = now() - interval '2 hours' WHERE user_id = 'gone'")
+            #expect(
+                try await server.request(.POST, "/api/v1/notifications", token: staff, json: body("gone")).status
+                    == .forbidden)
+        }
+    }
 }

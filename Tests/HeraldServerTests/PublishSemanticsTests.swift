@@ -61,6 +61,36 @@ struct PublishSemanticsTests {
             _ = try await server.publish(
                 #"{"user_id":"co2","type":"booking","title":"x","message":"m","collapse_key":"appt-7"}"#)
             #expect(try await server.request(.GET, "/api/v1/notifications", token: co).ids == new + other)
+            // Nor is another publisher's: staff at a location cannot remove an admin's notification there by
+            // guessing its key.
+            let adminNotice = try await server.publish(
+                #"{"location_id":"CL","type":"system","title":"from admin","message":"m","collapse_key":"notice"}"#)
+            let staff = try await server.token("cl-staff", locations: ["CL"], role: .staff)
+            let staffNotice = try await server.publish(
+                #"{"location_id":"CL","type":"system","title":"from staff","message":"m","collapse_key":"notice"}"#,
+                token: staff)
+            let member = try await server.token("cl-member", locations: ["CL"])
+            #expect(
+                try await server.request(.GET, "/api/v1/notifications", token: member).ids == staffNotice + adminNotice)
+        }
+    }
+
+    @Test("idempotency keys are kept for IDEMPOTENCY_WINDOW, then swept; a retry after that publishes anew")
+    func idempotencyWindow() async throws {
+        try await TestServer.with(["IDEMPOTENCY_WINDOW": "60"]) { server in
+            let admin = try await server.adminToken()
+            let body = #"{"user_id":"win","type":"system","title":"t","message":"m","idempotency_key":"old-key"}"#
+            let first = try await server.request(.POST, "/api/v1/notifications", token: admin, json: body)
+            try await server.sql("UPDATE publish_requests SET created_at = now() - interval '2 minutes'")
+            var remaining = 1
+            for _ in 0..<100 where remaining > 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                let rows = try await server.app.postgres.query("SELECT count(*) FROM publish_requests").collect()
+                remaining = try rows.first?.decode(Int.self) ?? 0
+            }
+            #expect(remaining == 0, "the sweep left the old key")
+            let again = try await server.request(.POST, "/api/v1/notifications", token: admin, json: body)
+            #expect(again.status == .created && again.json?["ids"] != first.json?["ids"])
         }
     }
 

@@ -77,6 +77,16 @@ struct TokenTests {
         ]
     }
 
+    @Test("a token dated a little ahead of the server's clock (an issuer with a fast clock) is accepted")
+    func futureIssuedAt() async throws {
+        try await TestServer.with { server in
+            var claims = Self.claims("skewed")
+            claims.iat = Date().timeIntervalSince1970 + 5
+            let token = try await server.minter.mint(claims)
+            #expect(try await server.request(.GET, "/api/v1/notifications", token: token).status == .ok)
+        }
+    }
+
     @Test("missing, garbage, alg none, wrong key, RS256 against HS-only, expired, nbf, oversized")
     func refusedTokens() async throws {
         try await TestServer.with { server in

@@ -8,4 +8,5 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Pid of the server process, for memory and CPU (first instance).") var serverPid: Int32?
     @Option(help: "herald or baseline, recorded in the result.") var target = "herald"
     @Option(help: "JSON result file.") var output: String?
+    @Option(help: "Scenario name recorded in the result, when it differs from the command's.") var scenario: String?
 }

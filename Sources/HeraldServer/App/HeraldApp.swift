@@ -55,8 +55,10 @@ public final class HeraldApp: Sendable {
         application.http.server.configuration.reuseAddress = true
         application.routes.defaultMaxBodySize = "1mb"
         application.middleware = Middlewares()
-        application.middleware.use(RequestLogMiddleware(trustedProxies: configuration.trustedProxies))
-        let membership = MembershipStore(client: postgres, logger: logger)
+        let clients = ClientAddress(trustedProxies: configuration.trustedProxies, logger: logger)
+        application.middleware.use(RequestLogMiddleware(clients: clients))
+        let membership = MembershipStore(
+            client: postgres, maxAge: configuration.membershipMaxAge, logger: logger)
         let inboxStore = InboxStore(client: postgres, logger: logger)
         let fanout = FanoutStore(client: postgres, logger: logger)
         let gate = DatabaseGate(logger: logger, probe: { await fanout.isReachable() })
@@ -77,7 +79,9 @@ public final class HeraldApp: Sendable {
             target: DatabaseURL.target(databaseURL), dispatcher: dispatcher,
             logger: logger, metrics: metrics, gate: gate)
         let listenerTask = Task { await listener.run() }
-        let sweeper = InboxSweeper(store: SweepStore(client: postgres, logger: logger), logger: logger)
+        let sweeper = InboxSweeper(
+            store: SweepStore(client: postgres, idempotencyWindow: configuration.idempotencyWindow, logger: logger),
+            logger: logger)
         let sweepTask = Task { await sweeper.run() }
 
         let api = application.grouped("api", "v1")
@@ -94,13 +98,14 @@ public final class HeraldApp: Sendable {
         RealtimeController(
             verifier: verifier, membership: membership,
             services: RealtimeServices(
-                inbox: inboxStore, verifier: verifier, heartbeatInterval: configuration.heartbeatInterval,
+                inbox: inboxStore, verifier: verifier, membership: membership,
+                heartbeatInterval: configuration.heartbeatInterval,
                 resumeMax: configuration.resumeMax, logger: logger, metrics: metrics,
                 handshakes: HandshakeGuard(
                     maxSockets: configuration.maxSockets, ratePerAddress: configuration.connectRate)),
             registry: registry, listener: listener, fanout: fanout, instanceID: configuration.instanceID,
             startedAt: Date(), maxMessageBytes: configuration.maxMessageBytes,
-            sendBufferBytes: configuration.sendBufferBytes, trustedProxies: configuration.trustedProxies
+            sendBufferBytes: configuration.sendBufferBytes, clients: clients
         ).register(on: api, conformanceEcho: configuration.conformanceEcho)
         let health = HealthController(fanout: fanout, listener: listener)
         let scrape = MetricsController(metrics: metrics, registry: registry)

@@ -48,6 +48,13 @@ public struct Setting: Sendable {
             "comma-separated proxy addresses whose X-Forwarded-For is believed (e.g. 127.0.0.1 behind nginx)",
             default: ""),
         Setting(
+            "MEMBERSHIP_MAX_AGE",
+            "seconds a user counts as at the locations of their latest token, for staff publishing, after last seen",
+            default: "2592000"),
+        Setting(
+            "IDEMPOTENCY_WINDOW", "seconds an idempotency key is remembered; a retry after that publishes anew",
+            default: "86400"),
+        Setting(
             "REQUEST_TIMEOUT",
             "seconds a REST request may take before 503; database statement, lock and idle-in-transaction limits follow",
             default: "5"),

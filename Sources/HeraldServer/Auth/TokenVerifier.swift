@@ -6,8 +6,8 @@ import JWTKit
 /// jwt-kit checks the signature. Everything it leaves to the caller is checked here, before the signature is
 /// even looked at where possible: the size, the shape, that the header's `alg` is one this configuration has a key
 /// for (so an RS256 token never meets the HMAC secret, and `alg: none` never meets anything), that a `kid` names a
-/// key we hold (jwt-kit would silently fall back to its default key), and after the signature: `exp`, `nbf`,
-/// `iat`, `iss` and `aud` with the configured leeway.
+/// key we hold (jwt-kit would silently fall back to its default key), and after the signature: `exp` and `nbf`
+/// with the configured leeway, `iss` and `aud`.
 public struct TokenVerifier: Sendable {
     /// Real tokens are well under 2 KB; anything this large is refused before any parsing.
     public static let maxTokenBytes = 8192
@@ -135,7 +135,9 @@ public struct TokenVerifier: Sendable {
         guard let exp = claims.exp else { throw HeraldError.unauthorized("token has no exp") }
         guard now < exp + leeway else { throw HeraldError.unauthorized("token expired") }
         if let nbf = claims.nbf, now + leeway < nbf { throw HeraldError.unauthorized("token not yet valid") }
-        if let iat = claims.iat, now + leeway < iat { throw HeraldError.unauthorized("token issued in the future") }
+        // A future `iat` is not refused: RFC 7519 asks nothing of it, and an issuer whose clock runs a few seconds
+        // fast would otherwise mint tokens that fail right after they are minted. `exp` and `nbf` bound a token's
+        // life; `iat` only dates it (revocation compares it).
         if let issuer, claims.iss != issuer { throw HeraldError.unauthorized("wrong issuer") }
         if let audience, !(claims.aud ?? []).contains(audience) { throw HeraldError.unauthorized("wrong audience") }
         let scopes = Set((claims.scope ?? "").split(separator: " ").map(String.init))

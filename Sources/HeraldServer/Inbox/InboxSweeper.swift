@@ -1,8 +1,8 @@
 import Logging
 
 /// Deletes in the background, a batch at a time, what no client can see any more (``SweepStore``): expired
-/// notifications, so the expired rows a count must still subtract one by one stay few, and the personal rows
-/// users cleared. It is housekeeping, so a failure (the database restarting) is logged and retried on the next
+/// notifications, so the expired rows a count must still subtract one by one stay few, the personal rows users
+/// cleared, and idempotency keys past their window. It is housekeeping, so a failure (the database restarting) is logged and retried on the next
 /// round.
 public struct InboxSweeper: Sendable {
     private let store: SweepStore
@@ -28,6 +28,7 @@ public struct InboxSweeper: Sendable {
                 for cleared in try await store.clearedAudiences() where !Task.isCancelled {
                     while try await store.purge(cleared) == SweepStore.batch, !Task.isCancelled {}
                 }
+                while try await store.sweepIdempotencyKeys() == SweepStore.batch, !Task.isCancelled {}
                 if swept > 0 { logger.debug("swept expired notifications", metadata: ["count": "\(swept)"]) }
             } catch {
                 logger.warning(

@@ -1,20 +1,40 @@
 import Logging
 import PostgresNIO
 
-/// The SQL of the inbox's housekeeping (``InboxSweeper``): deleting expired notifications and the personal rows a
-/// user cleared. Neither changes what a client sees, since both are invisible already; sweeping keeps the part of
-/// a count that is still read from rows small and gives the space back. Instances sweeping at once skip each
-/// other's rows.
+/// The SQL of the inbox's housekeeping (``InboxSweeper``): deleting expired notifications, the personal rows a
+/// user cleared, and idempotency keys past their window. None changes what a client sees, since all are invisible
+/// already; sweeping keeps the part of a count that is still read from rows small and gives the space back.
+/// Instances sweeping at once skip each other's rows.
 public struct SweepStore: Sendable {
     /// Rows one statement deletes at most.
     public static let batch = 5000
 
     private let client: PostgresClient
+    private let idempotencyWindow: Double
     private let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
+    /// `idempotencyWindow` is in seconds (`IDEMPOTENCY_WINDOW`).
+    public init(client: PostgresClient, idempotencyWindow: Double = 86400, logger: Logger) {
         self.client = client
+        self.idempotencyWindow = idempotencyWindow
         self.logger = logger
+    }
+
+    /// Deletes up to ``batch`` idempotency keys older than the window and returns how many went. A retry with such
+    /// a key publishes anew, as the API document says.
+    public func sweepIdempotencyKeys() async throws -> Int {
+        try await client.value(
+            """
+            WITH old AS (
+                SELECT publisher, idempotency_key FROM publish_requests
+                WHERE created_at < now() - make_interval(secs => \(idempotencyWindow))
+                ORDER BY created_at LIMIT \(Self.batch) FOR UPDATE SKIP LOCKED
+            ), swept AS (
+                DELETE FROM publish_requests p USING old
+                WHERE p.publisher = old.publisher AND p.idempotency_key = old.idempotency_key RETURNING 1
+            )
+            SELECT count(*) FROM swept
+            """, as: Int.self, logger: logger) ?? 0
     }
 
     /// Deletes up to ``batch`` expired notifications and returns how many went.

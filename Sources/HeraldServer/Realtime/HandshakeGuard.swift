@@ -14,15 +14,20 @@ final class HandshakeGuard: Sendable {
 
     let maxSockets: Int
     private let ratePerAddress: Double
-    private let burstPerAddress: Double
     private let live = NIOLockedValueBox(0)
-    private let buckets = NIOLockedValueBox([String: TokenBucket]())
+    private let buckets: NIOLockedValueBox<AddressBuckets>
+    /// Client addresses whose handshake rate is tracked at once.
+    static let trackedAddresses = 10_000
 
     /// `maxSockets` 0 derives the cap from the open-file limit; `ratePerAddress` 0 turns the rate limit off.
     init(maxSockets: Int, ratePerAddress: Double) {
         self.maxSockets = maxSockets > 0 ? maxSockets : Self.derivedCap()
         self.ratePerAddress = ratePerAddress
-        self.burstPerAddress = max(1, ratePerAddress * 5)
+        let burst = max(1, ratePerAddress * 5)
+        self.buckets = NIOLockedValueBox(
+            AddressBuckets(capacity: Self.trackedAddresses) { now in
+                TokenBucket(burst: burst, perSecond: ratePerAddress, now: now)
+            })
     }
 
     /// The soft open-file limit minus ``reservedDescriptors`` (at least 16).
@@ -40,13 +45,7 @@ final class HandshakeGuard: Sendable {
             throw HeraldError.overloaded("this instance holds its maximum of \(maxSockets) sockets")
         }
         guard ratePerAddress > 0, let address else { return }
-        let allowed = buckets.withLockedValue { buckets -> Bool in
-            if buckets.count > 10_000 { buckets.removeAll(keepingCapacity: true) }
-            var bucket = buckets[address] ?? TokenBucket(burst: burstPerAddress, perSecond: ratePerAddress)
-            let allowed = bucket.take()
-            buckets[address] = bucket
-            return allowed
-        }
+        let allowed = buckets.withLockedValue { $0.take(address) }
         if !allowed { throw HeraldError.tooManyRequests("too many connection attempts from this address") }
     }
 

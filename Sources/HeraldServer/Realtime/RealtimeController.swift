@@ -16,7 +16,7 @@ struct RealtimeController: Sendable {
     let startedAt: Date
     let maxMessageBytes: Int
     let sendBufferBytes: Int
-    let trustedProxies: Set<String>
+    let clients: ClientAddress
 
     func register(on api: any RoutesBuilder, conformanceEcho: Bool) {
         api.get("ws", use: connect)
@@ -41,7 +41,7 @@ struct RealtimeController: Sendable {
         // While draining, refuse before the upgrade: a 503 lets nginx (proxy_next_upstream http_503) hand the
         // handshake to another instance at once, where a 1001 after it would cost the client a round trip.
         if registry.isDraining { throw HeraldError.goingAway("server is shutting down") }
-        try services.handshakes.admit(address: RequestLogMiddleware.clientAddress(request, trusting: trustedProxies))
+        try services.handshakes.admit(address: clients.of(request))
         let query = QueryParameters(request)
         var failure: HeraldError?
         var principal = Principal(userID: "", locations: [], role: .user, scopes: [], expiresAt: 0)

@@ -4,6 +4,7 @@ import Logging
 struct RealtimeServices: Sendable {
     let inbox: InboxStore
     let verifier: TokenVerifier
+    let membership: MembershipStore
     let heartbeatInterval: Double
     let resumeMax: Int
     let logger: Logger

@@ -336,6 +336,8 @@ final class SessionHandler: ChannelInboundHandler {
     private func finishRefresh(_ result: Result<Principal, any Error>) {
         switch result {
         case .success(let fresh) where fresh.userID == principal.userID:
+            // The new token may move the user between locations; staff publishing goes by the latest.
+            services.membership.remember(fresh)
             let old = principal
             principal = fresh
             shard.relocate(self, from: old.locations)

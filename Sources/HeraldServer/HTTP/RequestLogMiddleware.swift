@@ -3,13 +3,13 @@ import Vapor
 
 /// Gives every request an id and one access-log line. The id is the caller's `X-Request-Id` when it looks like
 /// one (so a trace crosses nginx and backend services), otherwise a new one; it goes on the request's logger,
-/// so every line logged for the request carries it, and back on the response. The client address honours
-/// `X-Forwarded-For` only from ``HeraldConfiguration/trustedProxies``. Query strings are logged through
+/// so every line logged for the request carries it, and back on the response. The client address is
+/// ``ClientAddress``'s. Query strings are logged through
 /// ``LogRedactor`` like everything else, so `?token=` never reaches the log.
 struct RequestLogMiddleware: AsyncMiddleware {
     static let header = HTTPHeaders.Name("X-Request-Id")
 
-    let trustedProxies: Set<String>
+    let clients: ClientAddress
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let started = ContinuousClock.now
@@ -25,7 +25,7 @@ struct RequestLogMiddleware: AsyncMiddleware {
             "method": .string(request.method.rawValue), "path": .string(path),
             "status": .stringConvertible(response.status.code),
             "duration_ms": .string(String(format: "%.2f", millis)),
-            "client": .string(Self.clientAddress(request, trusting: trustedProxies) ?? "-"),
+            "client": .string(clients.of(request) ?? "-"),
         ]
         if let query = request.url.query { metadata["query"] = .string(query) }
         request.logger.log(level: quiet ? .debug : .info, "request", metadata: metadata)
@@ -46,14 +46,5 @@ struct RequestLogMiddleware: AsyncMiddleware {
             return given
         }
         return UUID().uuidString.lowercased()
-    }
-
-    /// The peer, or, when the peer is a trusted proxy, the last address in `X-Forwarded-For` that is not one.
-    static func clientAddress(_ request: Request, trusting proxies: Set<String>) -> String? {
-        guard let peer = request.remoteAddress?.ipAddress else { return nil }
-        guard proxies.contains(peer) else { return peer }
-        let forwarded = request.headers[.xForwardedFor].flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return forwarded.last(where: { !proxies.contains($0) }) ?? forwarded.first ?? peer
     }
 }
