@@ -11,10 +11,15 @@
    one, and is live again once it has one.
 5. A screenshot is saved to .ci/artifacts/demo.png and checked: the status pill is green and the list shows
    the notifications.
-6. No token appears in any log line of either instance or of nginx.
+6. No token appears in any log line of either instance or of any file nginx writes.
+7. The edge (issue 15): a socket URL over plain HTTP on port 80 is refused with 426, not redirected, and its
+   token is echoed nowhere; /metrics is closed with and without a trailing slash; /api/v1/ws/ goes to the
+   socket location like /api/v1/ws.
 
 Usage: Tests/e2e/browser_demo.py  (after `swift build`; PostgreSQL from .ci/postgres.sh on port 5433)
 """
+import glob
+from http import client as httpclient
 import json
 import os
 import signal
@@ -222,6 +227,51 @@ def check_screenshot(path, driver):
         check(dark > 50, f"a notification row shows text ({dark} dark pixels)")
 
 
+def raw_request(scheme, path, headers=None):
+    """One request without following redirects: (status, headers, body)."""
+    if scheme == "https":
+        connection = httpclient.HTTPSConnection("localhost", 443, timeout=10, context=TLS)
+    else:
+        connection = httpclient.HTTPConnection("localhost", 80, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode(errors="replace")
+    finally:
+        connection.close()
+
+
+def edge_checks(token):
+    """The shipped nginx on the shapes users hit: plain HTTP on port 80, trailing slashes."""
+    status, headers, body = raw_request("http", f"/api/v1/ws?token={token}")
+    check(status == 426, f"a socket URL over plain HTTP is refused with 426 ({status})")
+    check("Location" not in headers and "location" not in headers, "and not redirected")
+    check(token not in body and token not in json.dumps(headers), "and its token is echoed nowhere")
+    status, headers, _ = raw_request("http", f"/api/v1/ws/?token={token}")
+    check(status == 426, f"the same with a trailing slash ({status})")
+    status, headers, _ = raw_request("http", "/api/v1/notifications")
+    location = headers.get("Location") or headers.get("location") or ""
+    check(status == 308 and location.startswith("https://"), f"other plain-HTTP requests go to https ({status})")
+    for path in ["/metrics", "/metrics/", "/api/v1/metrics", "/api/v1/metrics/"]:
+        status, _, body = raw_request("https", path)
+        check(status == 404 and "herald_" not in body, f"{path} is closed through nginx ({status})")
+    # A plain GET (no upgrade) to the socket path with a trailing slash: the access log names the upstream.
+    raw_request("https", f"/api/v1/ws/?token={token}")
+    access = os.path.join(ROOT, ".data", "nginx", "logs", "access.log")
+
+    def routed():
+        with open(access, errors="replace") as handle:
+            return [line for line in handle if "/api/v1/ws/ " in line]
+    lines = wait_for("the /api/v1/ws/ request in nginx's access log", routed, timeout=5)
+    check("herald_sockets" in lines[-1], "/api/v1/ws/ goes to the socket location, as /api/v1/ws does")
+
+
+def nginx_logs():
+    """Every file nginx writes: its logs under .data/ and any default log the package's nginx keeps."""
+    return sorted(set(glob.glob(os.path.join(ROOT, ".data", "nginx", "logs", "*"))
+                      + glob.glob("/var/log/nginx/*")))
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     os.makedirs(ARTIFACTS, exist_ok=True)
@@ -241,6 +291,7 @@ def main():
         wait_for("nginx", lambda: http("GET", f"{EDGE}/health/ready")[0] == 200)
         admin = mint("e2e-admin", role="admin")
         user = mint("e2e-user", location="loc-e2e")
+        edge_checks(user)
 
         # 1. Live delivery through nginx over wss.
         publish(admin, {"user_id": "e2e-user", "type": "system", "title": "Welcome", "message": "Before the page"})
@@ -339,11 +390,10 @@ def main():
         for instance in instances:
             instance.stop(signal.SIGTERM)
 
-    # 6. No token in any log line.
+    # 6. No token in any log line of either instance or of any file nginx writes.
     herald_logs = [path for instance in instances for path in instance.logs]
-    logs = herald_logs + [
-        os.path.join(ROOT, ".data", "nginx", "logs", "access.log"),
-        os.path.join(ROOT, ".data", "nginx", "logs", "error.log")]
+    logs = herald_logs + nginx_logs()
+    check(os.path.join(ROOT, ".data", "nginx", "logs", "access.log") in logs, "nginx's access log is scanned")
     lines = 0
     for path in logs:
         with open(path, errors="replace") as handle:
@@ -352,7 +402,7 @@ def main():
                 for token in tokens_seen:
                     if token in line or token.split(".")[2] in line:
                         fail(f"a token appears in {os.path.basename(path)}: {line[:200]}")
-    check(lines > 100, f"no token in {lines} log lines of both instances and nginx")
+    check(lines > 100, f"no token in {lines} log lines of both instances and nginx ({len(logs)} files)")
     clients, request_ids = set(), set()
     for path in herald_logs:
         with open(path) as handle:
