@@ -61,4 +61,40 @@ struct ListenerStallTests {
         await direct.app.shutdown(timeout: .seconds(2))
         await proxy.close()
     }
+
+    @Test("notifications sent by id that cannot be fetched are not skipped: the sockets are told to refetch")
+    func unfetchable() async throws {
+        let database = try await TestCluster.shared.makeDatabase()
+        let proxy = try await StallingProxy.start(upstreamPort: try TestCluster.port)
+        var proxiedURL = URLComponents(string: try TestCluster.url(database: database))!
+        proxiedURL.port = proxy.port
+        let proxied = try await TestServer.start(
+            database: database, settings: ["DATABASE_URL": proxiedURL.string!], instance: "proxied")
+        let direct = try await TestServer.start(database: database, settings: [:], instance: "direct")
+        do {
+            let socket = try await TestSocket.open(proxied, token: try await proxied.token("far"))
+            // The proxied instance keeps its LISTEN connection but loses its pool and cannot open another.
+            proxy.refuseNew(true)
+            let ports = proxy.poolPorts.map(String.init).joined(separator: ",")
+            try await direct.sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE client_port IN (\(ports))")
+            // Too large for a NOTIFY payload, so it travels by id and must be fetched.
+            let big = String(repeating: "x", count: 900)
+            let ids = try await direct.publish(
+                #"{"user_id":"far","type":"system","title":"big","message":"\#(big)","data":{"pad":"\#(String(repeating: "y", count: 7500))"}}"#
+            )
+            #expect(ids.count == 1)
+            let reset = try await socket.next("reset", timeout: 15)
+            #expect(reset["detail"]?.stringValue?.contains("refetch") == true)
+            #expect(socket.all("notification").isEmpty)
+        } catch {
+            await proxied.app.shutdown(timeout: .seconds(2))
+            await direct.app.shutdown(timeout: .seconds(2))
+            await proxy.close()
+            throw error
+        }
+        await proxied.app.shutdown(timeout: .seconds(2))
+        await direct.app.shutdown(timeout: .seconds(2))
+        await proxy.close()
+    }
 }

@@ -43,6 +43,26 @@ struct RealtimeDeliveryTests {
         }
     }
 
+    @Test("an event to a thousand users with long ids reaches another instance's sockets, not just a 202")
+    func largeEventAudience() async throws {
+        try await TestServer.withInstances(2) { servers in
+            let (one, two) = (servers[0], servers[1])
+            let users = (0..<1000).map { "user-\($0)-" + String(repeating: "x", count: 140) }
+            let far = try await TestSocket.open(two, token: try await two.token(users[999]))
+            let near = try await TestSocket.open(one, token: try await one.token(users[0]))
+            let list = users.map { "\"\($0)\"" }.joined(separator: ",")
+            let response = try await one.request(
+                .POST, "/api/v1/events", token: try await one.adminToken(),
+                json:
+                    #"{"user_ids":[\#(list)],"event_type":"roster","data":{"note":"\#(String(repeating: "d", count: 6000))"}}"#
+            )
+            #expect(response.status == .accepted)
+            #expect(response.json?["delivered"] == .int(1))
+            #expect(try await near.next("event")["event_type"] == .string("roster"))
+            #expect(try await far.next("event")["event_type"] == .string("roster"))
+        }
+    }
+
     @Test("since replays what was missed, in order, then goes live; past WS_RESUME_MAX it sends reset")
     func resumeAndReset() async throws {
         try await TestServer.with(["WS_RESUME_MAX": "5"]) { server in

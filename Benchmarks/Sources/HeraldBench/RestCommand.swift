@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// The REST inbox driven by wrk: a list page, the unread page, the unread count and mark-read, at each load in
 /// turn, each after a warm-up of at least 100 requests per connection (so prepared statements have passed the

@@ -73,7 +73,8 @@ public final class HeraldApp: Sendable {
             limiter: ConnectionLimiter(
                 limit: configuration.maxConnectionsPerUser, policy: configuration.limitPolicy), metrics: metrics)
         let dispatcher = FanoutDispatcher(
-            registry: registry, store: fanout, instanceID: configuration.instanceID, logger: logger)
+            registry: registry, store: fanout, instanceID: configuration.instanceID, logger: logger,
+            metrics: metrics)
         let listener = NotifyListener(
             configuration: try DatabaseURL.connectionConfiguration(databaseURL),
             target: DatabaseURL.target(databaseURL), dispatcher: dispatcher,

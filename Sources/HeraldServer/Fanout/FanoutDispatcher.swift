@@ -7,19 +7,25 @@ import NIOCore
 final class FanoutDispatcher: Sendable {
     /// A listener gap longer than this many notifications sends `reset` instead of replaying them all.
     static let catchUpLimit = 10_000
+    /// Pauses before the attempts to fetch notifications sent by id, after the first: about 3 s in all.
+    static let fetchRetries: [Duration] = [.milliseconds(100), .milliseconds(300), .milliseconds(700), .seconds(1.5)]
+    /// How long one attempt may take; a pooled connection whose network went silent would never answer.
+    static let fetchDeadline: Duration = .seconds(2)
 
     private let registry: SocketRegistry
     private let store: FanoutStore
     private let instanceID: String
     private let logger: Logger
+    private let metrics: HeraldMetrics
     /// The highest notification id handed to the registry: where a catch-up after a gap starts.
     private let lastID = NIOLockedValueBox<Int64>(0)
 
-    init(registry: SocketRegistry, store: FanoutStore, instanceID: String, logger: Logger) {
+    init(registry: SocketRegistry, store: FanoutStore, instanceID: String, logger: Logger, metrics: HeraldMetrics) {
         self.registry = registry
         self.store = store
         self.instanceID = instanceID
         self.logger = logger
+        self.metrics = metrics
     }
 
     func handle(_ payload: String) async {
@@ -27,23 +33,87 @@ final class FanoutDispatcher: Sendable {
             logger.warning("ignoring a malformed fan-out payload", metadata: ["bytes": "\(payload.utf8.count)"])
             return
         }
+        await handle(message)
+    }
+
+    private func handle(_ message: FanoutMessage) async {
         switch message {
         case .notifications(let notifications):
             deliver(notifications)
         case .notificationIDs(let ids):
-            do {
-                deliver(try await store.notifications(ids: ids))
-            } catch {
-                logger.error(
-                    "could not fetch notifications by id",
-                    metadata: ["error": "\(DatabaseFailure.description(of: error))"])
-            }
+            await deliverFetched(ids)
         case .inbox(let change):
             registry.deliver(change)
         case .event(let event):
             guard event.origin != instanceID else { return }
             _ = registry.deliver(event, on: registry.anyEventLoop)
+        case .stored(let id):
+            await handleStored(id)
         }
+    }
+
+    /// Fetches and delivers notifications sent by id. They must not be skipped: later notifications move every
+    /// socket past these ids, so nothing would ever send them. The dispatcher waits here, keeping the order,
+    /// while it retries; if the database still does not answer, every socket is told to refetch (`reset`).
+    private func deliverFetched(_ ids: [Int64]) async {
+        let store = store
+        switch await retrying({ try await store.notifications(ids: ids) }) {
+        case .success(let notifications):
+            deliver(notifications)
+        case .failure(let failure):
+            metrics.databaseError("listener")
+            logger.error(
+                "could not fetch notifications sent by id; every socket is told to refetch",
+                metadata: ["error": "\(failure.description)", "ids": "\(ids.count)"])
+            lastID.withLockedValue { $0 = max($0, ids.max() ?? 0) }
+            registry.resetAll("the server could not load some notifications; refetch the inbox")
+            registry.refreshCounts()
+        }
+    }
+
+    /// A message too large for NOTIFY, read back from the table and handled as if it had come whole.
+    private func handleStored(_ id: Int64) async {
+        let store = store
+        switch await retrying({ try await store.storedMessage(id) }) {
+        case .success(let message?):
+            if case .stored = message { return }  // a reference to a reference is not one of ours
+            await handle(message)
+        case .success(nil):
+            logger.warning("a stored fan-out message is gone", metadata: ["id": "\(id)"])
+        case .failure(let failure):
+            metrics.databaseError("listener")
+            logger.error(
+                "could not read a stored fan-out message",
+                metadata: ["error": "\(failure.description)", "id": "\(id)"])
+        }
+    }
+
+    /// Why a fetch gave up: the last attempt's failure.
+    struct FetchFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// `fetch`'s value, tried again after each of ``fetchRetries``, every attempt bounded by ``fetchDeadline``.
+    private func retrying<T: Sendable>(_ fetch: @escaping @Sendable () async throws -> T) async -> Result<
+        T, FetchFailure
+    > {
+        var failure = FetchFailure(description: "no answer within \(Self.fetchDeadline)")
+        for pause in [Duration.zero] + Self.fetchRetries {
+            if pause > .zero { try? await Task.sleep(for: pause) }
+            let attempt = await Timebox.value(within: Self.fetchDeadline) { () -> Result<T, FetchFailure> in
+                do {
+                    return .success(try await fetch())
+                } catch {
+                    return .failure(FetchFailure(description: DatabaseFailure.description(of: error)))
+                }
+            }
+            switch attempt {
+            case .success(let value)?: return .success(value)
+            case .failure(let error)?: failure = error
+            case nil: failure = FetchFailure(description: "no answer within \(Self.fetchDeadline)")
+            }
+        }
+        return .failure(failure)
     }
 
     private func deliver(_ notifications: [LiveNotification]) {

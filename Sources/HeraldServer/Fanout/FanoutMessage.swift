@@ -4,12 +4,14 @@
 /// - `n`, then per notification a header line `{"id","aud","t","exp","rep","at"}` and an item line;
 /// - `r`, then one line of comma-separated ids: notifications too large for a payload, fetched by id;
 /// - `i`, then `{"u","r","ids","c"}`: an inbox change;
-/// - `e`, then `{"aud","t","o"}` and a data line: an ephemeral event.
+/// - `e`, then `{"aud","t","o"}` and a data line: an ephemeral event;
+/// - `p`, then an id: a message too large for a payload, stored in `fanout_payloads` (``FanoutStore``).
 public enum FanoutMessage: Sendable, Equatable {
     case notifications([LiveNotification])
     case notificationIDs([Int64])
     case inbox(InboxChange)
     case event(EphemeralEvent)
+    case stored(Int64)
 
     public static let channel = "herald"
     /// PostgreSQL refuses payloads of 8000 bytes or more.
@@ -57,6 +59,8 @@ public enum FanoutMessage: Sendable, Equatable {
             writer.int(change.unreadCount)
             writer.endObject()
             return "i\n" + writer.string
+        case .stored(let id):
+            return "p\n\(id)"
         case .event(let event):
             var writer = JSONWriter()
             writer.beginObject()
@@ -122,6 +126,9 @@ public enum FanoutMessage: Sendable, Equatable {
             else { return nil }
             self = .inbox(
                 InboxChange(userID: user, reason: reason, ids: ids.compactMap(\.int64Value), unreadCount: Int(count)))
+        case "p":
+            guard lines.count == 2, let id = Int64(lines[1]) else { return nil }
+            self = .stored(id)
         case "e":
             guard lines.count == 3, let header = JSONValue.parse(Array(lines[1].utf8)),
                 case .array(let audiences)? = header["aud"], let type = header["t"]?.stringValue,

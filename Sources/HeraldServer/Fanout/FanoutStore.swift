@@ -12,8 +12,28 @@ public struct FanoutStore: Sendable {
         self.logger = logger
     }
 
+    /// Sends `message` to every instance. One too large for a NOTIFY payload is stored and sent by its id, in
+    /// the same statement, so that it exists before any instance hears of it.
     public func notify(_ message: FanoutMessage) async throws {
-        try await client.run("SELECT pg_notify(\(FanoutMessage.channel), \(message.payload))", logger: logger)
+        let payload = message.payload
+        if payload.utf8.count < FanoutMessage.payloadLimit {
+            try await client.run("SELECT pg_notify(\(FanoutMessage.channel), \(payload))", logger: logger)
+        } else {
+            try await client.run(
+                """
+                WITH stored AS (INSERT INTO fanout_payloads (payload) VALUES (\(payload)) RETURNING id)
+                SELECT pg_notify(\(FanoutMessage.channel), 'p' || chr(10) || id) FROM stored
+                """, logger: logger)
+        }
+    }
+
+    /// A message stored by ``notify(_:)``; `nil` if it is gone (swept, or never committed).
+    public func storedMessage(_ id: Int64) async throws -> FanoutMessage? {
+        guard
+            let payload = try await client.value(
+                "SELECT payload FROM fanout_payloads WHERE id = \(id)", as: String.self, logger: logger)
+        else { return nil }
+        return FanoutMessage(payload: payload)
     }
 
     /// The notifications with these ids that still exist and have not expired, in id order.

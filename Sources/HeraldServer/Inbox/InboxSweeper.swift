@@ -29,6 +29,7 @@ public struct InboxSweeper: Sendable {
                     while try await store.purge(cleared) == SweepStore.batch, !Task.isCancelled {}
                 }
                 while try await store.sweepIdempotencyKeys() == SweepStore.batch, !Task.isCancelled {}
+                try await store.sweepStoredMessages()
                 if swept > 0 { logger.debug("swept expired notifications", metadata: ["count": "\(swept)"]) }
             } catch {
                 logger.warning(

@@ -51,6 +51,13 @@ public struct SweepStore: Sendable {
             """, as: Int.self, logger: logger) ?? 0
     }
 
+    /// Deletes fan-out messages stored more than five minutes ago (``FanoutStore/notify(_:)``); every instance has
+    /// read them long before.
+    public func sweepStoredMessages() async throws {
+        try await client.run(
+            "DELETE FROM fanout_payloads WHERE created_at < now() - interval '5 minutes'", logger: logger)
+    }
+
     /// A personal audience cleared by its user whose rows at or under the cleared watermark are not all deleted.
     public struct ClearedAudience: Sendable, Equatable {
         public var userID: String

@@ -1,7 +1,9 @@
 import Vapor
 
-/// `POST /api/v1/events`: an ephemeral event, not stored, for the sockets online now (SPEC §3). It is delivered
-/// here directly, so `delivered` can count this instance's sockets, and NOTIFYed to the other instances.
+/// `POST /api/v1/events`: an ephemeral event, not stored, for the sockets online now. It is NOTIFYed to the other
+/// instances first (by reference when it is too large for a payload, whatever the audience's size), and only then
+/// delivered here, where `delivered` counts this instance's sockets: an event that could not reach the other
+/// instances is a 503 and reaches no socket, rather than a 202 for a delivery that went out only in part.
 struct EventsController: Sendable {
     /// NOTIFY carries the event whole, so its data must fit in a payload.
     static let maxDataBytes = 7000
@@ -40,8 +42,8 @@ struct EventsController: Sendable {
         try await policy.authorize(principal, to: target)
         let event = EphemeralEvent(
             audiences: target.audiences, eventType: eventType, dataJSON: dataJSON, origin: instanceID)
-        let delivered = try await registry.deliver(event, on: request.eventLoop).get()
         try await fanout.notify(.event(event))
+        let delivered = try await registry.deliver(event, on: request.eventLoop).get()
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("delivered")

@@ -16,10 +16,12 @@ final class StallingProxy: Sendable {
         let links = NIOLockedValueBox([Link]())
     }
 
-    /// One proxied connection: whether the client sent `LISTEN` on it, and whether it is stalled.
+    /// One proxied connection: whether the client sent `LISTEN` on it, whether it is stalled, and the local port
+    /// of its connection to PostgreSQL (the `client_port` PostgreSQL sees).
     final class Link: Sendable {
         let carriedListen = NIOLockedValueBox(false)
         let stalled = NIOLockedValueBox(false)
+        let upstreamPort = NIOLockedValueBox<Int?>(nil)
     }
 
     private init(port: Int, server: any Channel, shared: Shared) {
@@ -41,6 +43,7 @@ final class StallingProxy: Sendable {
                 return ClientBootstrap(group: inbound.eventLoop)
                     .connect(host: "127.0.0.1", port: upstreamPort)
                     .flatMap { outbound in
+                        link.upstreamPort.withLockedValue { $0 = outbound.localAddress?.port }
                         let (toServer, toClient) = Relay.pair(link: link)
                         return inbound.pipeline.addHandler(toServer).flatMap {
                             outbound.pipeline.addHandler(toClient)
@@ -58,6 +61,12 @@ final class StallingProxy: Sendable {
         for link in shared.links.withLockedValue({ $0 }) where link.carriedListen.withLockedValue({ $0 }) {
             link.stalled.withLockedValue { $0 = true }
         }
+    }
+
+    /// The PostgreSQL-side ports of the proxied connections that never carried a LISTEN: the pool's.
+    var poolPorts: [Int] {
+        shared.links.withLockedValue { $0 }.filter { !$0.carriedListen.withLockedValue { $0 } }
+            .compactMap { $0.upstreamPort.withLockedValue { $0 } }
     }
 
     /// Closes new connections at once while `refusing`.
