@@ -165,6 +165,82 @@ struct RealtimeProtocolTests {
         }
     }
 
+    @Test("per-socket work is bounded: 256 subscriptions, one ack statement at a time with the rest merged")
+    func boundedSocketWork() async throws {
+        try await TestServer.with { server in
+            let socket = try await TestSocket.open(server, token: try await server.token("busy", locations: ["B"]))
+            for batch in 0..<2 {
+                let types = (0..<100).map { "\"t\(batch)-\($0)\"" }.joined(separator: ",")
+                try await socket.send(#"{"type":"subscribe","event_types":[\#(types)]}"#)
+                let subscribed = try await socket.next("subscribed")["event_types"]
+                if case .array(let listed)? = subscribed {
+                    #expect(listed.count == (batch + 1) * 100)
+                } else {
+                    Issue.record("no list: \(String(describing: subscribed))")
+                }
+            }
+            let more = (0..<100).map { "\"t2-\($0)\"" }.joined(separator: ",")
+            try await socket.send(#"{"type":"subscribe","event_types":[\#(more)]}"#)
+            let refused = try await socket.next("error")
+            #expect(refused["code"] == .string("invalid_field"))
+            #expect(refused["detail"]?.stringValue?.contains("256") == true)
+
+            // Each receipt statement is counted by a trigger of the test's own.
+            try await server.sql("CREATE TABLE ack_statements (at timestamptz DEFAULT now())")
+            try await server.sql(
+                """
+                CREATE FUNCTION count_ack() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO ack_statements DEFAULT VALUES; RETURN NULL; END $$
+                """)
+            try await server.sql(
+                """
+                CREATE TRIGGER count_ack AFTER INSERT ON notification_receipts
+                FOR EACH STATEMENT EXECUTE FUNCTION count_ack()
+                """)
+            var ids: [Int64] = []
+            for index in 0..<20 {
+                ids += try await server.publish(
+                    #"{"location_id":"B","type":"system","title":"\#(index)","message":"m"}"#)
+            }
+            for id in ids { try await socket.send(#"{"type":"ack","ids":[\#(id)]}"#) }
+            var delivered = 0
+            for _ in 0..<200 where delivered < ids.count {
+                try await Task.sleep(for: .milliseconds(20))
+                let rows = try await server.app.postgres.query(
+                    "SELECT count(*) FROM notification_receipts WHERE user_id = 'busy' AND delivered_at IS NOT NULL"
+                ).collect()
+                delivered = try rows.first?.decode(Int.self) ?? 0
+            }
+            #expect(delivered == ids.count)
+            let statements = try await server.app.postgres.query("SELECT count(*) FROM ack_statements").collect()
+            let count = try statements.first?.decode(Int.self) ?? 0
+            #expect(count < ids.count / 2, "\(ids.count) acks took \(count) statements")
+        }
+    }
+
+    @Test("a resume of a long gap of large notifications is paced to the send buffer, not closed with 1008")
+    func pacedReplay() async throws {
+        try await TestServer.with(["WS_SEND_BUFFER_BYTES": "65536", "WS_RESUME_MAX": "1000"]) { server in
+            let pad = String(repeating: "p", count: 30_000)
+            try await server.sql(
+                """
+                INSERT INTO notifications (type, title, message, user_id, publisher, data)
+                SELECT 'system', 'gap ' || g, 'm', 'gapped', 'seed', jsonb_build_object('pad', '\(pad)')
+                FROM generate_series(1, 400) g
+                """)
+            let socket = try await TestSocket.open(
+                server, token: try await server.token("gapped"), query: "&since=0")
+            var received = 0
+            while received < 400 {
+                _ = try await socket.next("notification", timeout: 20)
+                received += 1
+            }
+            #expect(!socket.socket.isClosed)
+            let ids = socket.all("notification").compactMap { $0["id"]?.int64Value }
+            #expect(ids == ids.sorted() && Set(ids).count == 400)
+        }
+    }
+
     @Test("subscribe filters events; ack records delivered_at")
     func subscribeAndAck() async throws {
         try await TestServer.with { server in

@@ -3,7 +3,7 @@ import NIOCore
 /// A whole server-to-client WebSocket text frame, header included. Server frames are unmasked, so the bytes are
 /// the same for every recipient: a notification is encoded once and the same buffer is written to each of its
 /// sockets, below NIOWebSocket's encoder (``SessionHandler``), instead of being framed again per socket.
-struct EncodedFrame: Sendable {
+struct EncodedFrame: Sendable, Equatable {
     let bytes: ByteBuffer
 
     init(text payload: ByteBuffer) {

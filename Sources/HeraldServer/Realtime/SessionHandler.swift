@@ -2,14 +2,12 @@ import Foundation
 import NIOCore
 import NIOWebSocket
 
-/// One authenticated socket speaking the JSON protocol of SPEC §4. It lives on its channel's event loop, and so
-/// does the ``LoopRegistry`` that indexes it, so delivery to it is a plain method call with no locks.
+/// One authenticated socket speaking Herald's JSON protocol (docs/protocol.md). It lives on its channel's event
+/// loop, and so does the ``LoopRegistry`` that indexes it, so delivery to it is a plain method call with no locks.
 ///
-/// Resume without gaps or duplicates rests on two facts: ids are assigned in commit order (``InboxStore``), and
-/// NOTIFY arrives in commit order. A resuming session registers first, so every live notification from then on
-/// reaches it, and buffers those while it replays `id > since` from a snapshot taken after registering. Each
-/// committed notification is therefore in the replay, in the buffer, or both; `lastSentID` drops the overlap,
-/// and since later commits carry larger ids, nothing can be skipped by sending strictly increasing ids.
+/// What the session decides (its phase, the replay and its buffer, acks, subscriptions) is
+/// ``SessionStateMachine``'s; this handler carries out the actions it returns: it writes, queries off the loop
+/// and hands the answers back, closes, and keeps the registry and the limiter in step.
 final class SessionHandler: ChannelInboundHandler {
     typealias InboundIn = InboundMessage
     typealias OutboundOut = WebSocketFrame
@@ -29,21 +27,18 @@ final class SessionHandler: ChannelInboundHandler {
     private let shard: LoopRegistry
     private let authFailure: HeraldError?
     private let since: Int64?
+    private var machine: SessionStateMachine
     private var context: ChannelHandlerContext?
     /// NIOWebSocket's encoder's context. What is written from it goes to the socket as it is, which is where an
     /// ``EncodedFrame`` goes: framed once for all its recipients, not once per socket by the encoder.
     private var wire: ChannelHandlerContext?
-    private var lastSentID: Int64 = 0
-    /// Live notifications that arrived during a replay; `nil` when not replaying.
-    private var pending: [(Int64, EncodedFrame)]?
-    private var subscriptions: Set<String>?
     private(set) var lastSeen = NIODeadline.now()
     private var bucket = TokenBucket(burst: SessionHandler.burst, perSecond: SessionHandler.perSecond)
     private var patience = TokenBucket(
         burst: SessionHandler.violationBurst, perSecond: SessionHandler.violationsForgivenPerSecond)
     private var rateLimited = false
     private var expiry: Scheduled<Void>?
-    private(set) var isClosing = false
+    /// Whether this socket holds a place in the registry and the limiter (admitted and not yet torn down).
     private var registered = false
     /// Why the socket is going, once known; a socket that just drops counts as `connection_lost`.
     private var closeReason: SocketCounters.Close?
@@ -58,10 +53,13 @@ final class SessionHandler: ChannelInboundHandler {
         self.services = services
         self.registry = registry
         self.shard = shard
+        self.machine = SessionStateMachine(resumeMax: services.resumeMax)
         self.id = shard.nextSessionID()
     }
 
     var entry: ConnectionLimiter.Entry { .init(sessionID: id, shard: shard.index) }
+
+    var isClosing: Bool { machine.phase == .closing || machine.phase == .closed }
 
     // MARK: Lifecycle
 
@@ -80,7 +78,7 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     private func start() {
-        guard !registered, !isClosing else { return }
+        guard machine.phase == .awaitingActivation else { return }
         if let authFailure {
             shard.counters.connects[SocketCounters.Connect.unauthorized.rawValue] += 1
             return close(authFailure)
@@ -100,15 +98,14 @@ final class SessionHandler: ChannelInboundHandler {
         }
         registered = true
         shard.counters.connects[SocketCounters.Connect.accepted.rawValue] += 1
-        // The client holds everything up to `since`; live notifications at or below it are not sent again.
-        if let since { lastSentID = since }
         shard.add(self)
+        let actions = machine.activated(since: since)
         write(
             ServerFrame.connection(
                 sessionID: sessionID.uuidString.lowercased(), principal: principal,
                 heartbeatInterval: services.heartbeatInterval), .connection)
         scheduleExpiry()
-        if let since { replay(after: since) }
+        perform(actions)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -125,6 +122,7 @@ final class SessionHandler: ChannelInboundHandler {
     private func tearDown() {
         expiry?.cancel()
         expiry = nil
+        machine.closed()
         guard registered else { return }
         registered = false
         shard.counters.closes[(closeReason ?? .lost).rawValue] += 1
@@ -143,6 +141,12 @@ final class SessionHandler: ChannelInboundHandler {
             closeReason = .client
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The send buffer drained below its low mark: a paused replay goes on.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { sendReplay() }
+        context.fireChannelWritabilityChanged()
     }
 
     // MARK: Inbound
@@ -199,23 +203,45 @@ final class SessionHandler: ChannelInboundHandler {
         case .ping:
             write(ServerFrame.pong(), .pong)
         case .subscribe(let types):
-            subscriptions = (subscriptions ?? []).union(types)
-            write(ServerFrame.subscribed(subscriptions.map { $0.sorted() } ?? []), .subscribed)
+            perform(machine.subscribe(types))
         case .unsubscribe(let types):
-            let remaining = (subscriptions ?? []).subtracting(types)
-            subscriptions = remaining.isEmpty ? nil : remaining
-            write(ServerFrame.subscribed(subscriptions.map { $0.sorted() } ?? []), .subscribed)
+            perform(machine.unsubscribe(types))
         case .ack(let ids):
-            acknowledge(ids)
+            perform(machine.ack(ids))
         case .resume(let since):
-            guard pending == nil else {
-                return write(
-                    ServerFrame.error(code: "resume_in_progress", detail: "a resume is already running"), .error)
-            }
-            lastSentID = since
-            replay(after: since)
+            perform(machine.resume(since: since))
         case .auth(let token):
             refresh(token)
+        }
+    }
+
+    // MARK: Actions
+
+    private func perform(_ action: SessionStateMachine.Action?) {
+        guard let action else { return }
+        switch action {
+        case .send(let frame):
+            send(frame)
+        case .loadReplay(let since):
+            loadReplay(after: since)
+        case .acknowledge(let ids):
+            acknowledge(ids)
+        case .close(let reason):
+            carryOutClose(reason, peerUnresponsive: false)
+        }
+    }
+
+    private func perform(_ actions: [SessionStateMachine.Action]) {
+        for action in actions { perform(action) }
+    }
+
+    private func send(_ frame: SessionStateMachine.OutboundFrame) {
+        switch frame {
+        case .notification(_, let encoded): write(encoded, .notification)
+        case .replayed(let item): write(ServerFrame.notification(item), .notification)
+        case .reset(let detail): write(ServerFrame.reset(detail), .reset)
+        case .error(let code, let detail): write(ServerFrame.error(code: code, detail: detail), .error)
+        case .subscribed(let types): write(ServerFrame.subscribed(types), .subscribed)
         }
     }
 
@@ -238,17 +264,11 @@ final class SessionHandler: ChannelInboundHandler {
 
     /// A live notification (already checked as visible by the registry).
     func deliver(id: Int64, frame: EncodedFrame) {
-        guard id > lastSentID else { return }
-        if pending != nil {
-            pending?.append((id, frame))
-            return
-        }
-        lastSentID = id
-        write(frame, .notification)
+        perform(machine.deliver(id: id, frame: frame))
     }
 
     func accepts(eventType: String) -> Bool {
-        subscriptions?.contains(eventType) ?? true
+        machine.accepts(eventType: eventType)
     }
 
     func ping() {
@@ -262,9 +282,13 @@ final class SessionHandler: ChannelInboundHandler {
     /// Closes with `reason`'s close code. A peer that is dead or not reading is not waited for. `counted` names the
     /// reason for `herald_closes_total` where the close code alone does not tell it.
     func close(_ reason: HeraldError, peerUnresponsive: Bool = false, counted: SocketCounters.Close? = nil) {
-        guard let context, !isClosing else { return }
-        isClosing = true
+        guard case .close? = machine.close(reason) else { return }
         closeReason = counted ?? SocketCounters.Close(code: Int(UInt16(webSocketErrorCode: reason.closeCode)))
+        carryOutClose(reason, peerUnresponsive: peerUnresponsive)
+    }
+
+    private func carryOutClose(_ reason: HeraldError, peerUnresponsive: Bool) {
+        guard let context else { return }
         WebSocketCloser.close(
             context: context, code: reason.closeCode, reason: reason.closeReason, awaitReply: !peerUnresponsive)
     }
@@ -285,46 +309,36 @@ final class SessionHandler: ChannelInboundHandler {
         }
     }
 
-    private func replay(after since: Int64) {
-        pending = []
+    private func loadReplay(after since: Int64) {
         let principal = principal
         let services = services
         offLoop({ try await services.inbox.replay(principal, after: since, limit: services.resumeMax + 1) }) {
-            session, result in session.finishReplay(result)
+            session, result in
+            if case .failure(let error) = result {
+                session.services.logger.warning(
+                    "resume failed", metadata: ["error": "\(DatabaseFailure.description(of: error))"])
+                session.services.metrics.databaseError("realtime")
+            }
+            session.perform(session.machine.replayLoaded(result))
+            session.sendReplay()
         }
     }
 
-    private func finishReplay(_ result: Result<[InboxItem], any Error>) {
-        guard let buffered = pending else { return }
-        pending = nil
-        switch result {
-        case .success(let items) where items.count > services.resumeMax:
-            write(
-                ServerFrame.reset("more than \(services.resumeMax) notifications were missed; refetch the inbox"),
-                .reset)
-        case .success(let items):
-            for item in items where item.id > lastSentID {
-                lastSentID = item.id
-                write(ServerFrame.notification(item), .notification)
-            }
-        case .failure(let error):
-            services.logger.warning(
-                "resume failed", metadata: ["error": "\(DatabaseFailure.description(of: error))"])
-            services.metrics.databaseError("realtime")
-            write(ServerFrame.reset("resume is unavailable right now; refetch the inbox"), .reset)
+    /// Sends what the replay has left while the channel takes it; a full send buffer pauses it until
+    /// ``channelWritabilityChanged(context:)``, instead of closing a client that resumed a long gap.
+    private func sendReplay() {
+        while let context, context.channel.isWritable, !isClosing, let action = machine.nextReplayFrame() {
+            perform(action)
         }
-        for (id, frame) in buffered { deliver(id: id, frame: frame) }
     }
 
     private func acknowledge(_ ids: [Int64]) {
         let principal = principal
         let inbox = services.inbox
         offLoop({ try await inbox.markDelivered(principal, ids: ids) }) { session, result in
-            if case .failure = result {
-                session.services.metrics.databaseError("realtime")
-                session.write(
-                    ServerFrame.error(code: "unavailable", detail: "could not record the ack; send it again"), .error)
-            }
+            let succeeded = (try? result.get()) != nil
+            if !succeeded { session.services.metrics.databaseError("realtime") }
+            session.perform(session.machine.acknowledged(succeeded))
         }
     }
 
@@ -334,6 +348,7 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     private func finishRefresh(_ result: Result<Principal, any Error>) {
+        guard !isClosing else { return }
         switch result {
         case .success(let fresh) where fresh.userID == principal.userID:
             // The new token may move the user between locations; staff publishing goes by the latest.
