@@ -34,6 +34,15 @@ if ! runuser -u postgres -- "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; the
     -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=600 -c shared_buffers=256MB" \
     start >/dev/null
 fi
+# One role must give its password, for the tests of what a wrong password logs; every other connection to this
+# private cluster is trusted.
+if ! grep -q "herald_password" "$data/pg_hba.conf"; then
+  sed -i '1i host all herald_password 127.0.0.1/32 scram-sha-256' "$data/pg_hba.conf"
+  runuser -u postgres -- "$bin/pg_ctl" -D "$data" reload >/dev/null
+fi
+psql -h 127.0.0.1 -p "$port" -U herald -d postgres -qc \
+  "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'herald_password') THEN
+     CREATE ROLE herald_password LOGIN PASSWORD 'the-right-password'; END IF; END \$\$" >/dev/null
 for db in "$@"; do
   if ! psql -h 127.0.0.1 -p "$port" -U herald -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
     psql -h 127.0.0.1 -p "$port" -U herald -d postgres -qc "CREATE DATABASE \"$db\"" >/dev/null

@@ -13,18 +13,17 @@ struct Migrate: AsyncParsableCommand {
         let logger = SettingFlags.bootstrapLogging(configuration)
         do {
             let migrations = try MigrationStore.load(directory: configuration.migrationsDirectory)
-            let client = PostgresClient(
-                configuration: try DatabaseURL.configuration(try configuration.requireDatabase(), poolSize: 1),
-                backgroundLogger: logger)
-            let applied = try await withThrowingTaskGroup(of: [String].self) { group in
-                group.addTask {
-                    await client.run()
-                    return []
-                }
-                let applied = try await MigrationStore(client: client, logger: logger).migrate(migrations)
-                group.cancelAll()
-                return applied
+            let connection = try await PostgresConnection.connect(
+                configuration: try DatabaseURL.connectionConfiguration(try configuration.requireDatabase()), id: 1,
+                logger: logger)
+            let applied: [String]
+            do {
+                applied = try await MigrationStore(logger: logger).migrate(migrations, on: connection)
+            } catch {
+                try? await connection.close()
+                throw error
             }
+            try await connection.close()
             print(applied.isEmpty ? "migrations: up to date" : "migrations: applied \(applied.joined(separator: ", "))")
         } catch let error as ConfigurationError {
             SettingFlags.fail(error)

@@ -95,7 +95,7 @@ struct RealtimeFaultTests {
             group.addTask { await client.run() }
             try await client.query("DROP SCHEMA public CASCADE")
             try await client.query("CREATE SCHEMA public")
-            try await MigrationStore(client: client, logger: TestCluster.logger).migrate(try TestCluster.migrations())
+            try await MigrationStore(logger: TestCluster.logger).migrate(try TestCluster.migrations(), using: client)
             group.cancelAll()
         }
         let configuration = try HeraldConfiguration(environment: [

@@ -26,11 +26,9 @@ public struct MigrationStore: Sendable {
     /// Arbitrary, fixed: the advisory lock key Herald's migrations hold.
     static let lockKey: Int64 = 0x4845_5241_4C44_4D47
 
-    private let client: PostgresClient
     private let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(logger: Logger) {
         self.logger = logger
     }
 
@@ -44,24 +42,30 @@ public struct MigrationStore: Sendable {
         }
     }
 
-    /// Applies what is missing and returns the names it applied.
+    /// Applies what is missing through one of `client`'s connections and returns the names it applied.
     @discardableResult
-    public func migrate(_ migrations: [Migration]) async throws -> [String] {
-        try await client.withConnection { connection in
-            try await connection.run(
-                """
-                CREATE TABLE IF NOT EXISTS herald_migrations (
-                    name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-                """, logger: logger)
-            try await connection.run("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
-            do {
-                let applied = try await apply(migrations, on: connection)
-                try await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-                return applied
-            } catch {
-                try? await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-                throw error
-            }
+    public func migrate(_ migrations: [Migration], using client: PostgresClient) async throws -> [String] {
+        try await client.withConnection { connection in try await migrate(migrations, on: connection) }
+    }
+
+    /// Applies what is missing on `connection` and returns the names it applied. `herald migrate` opens a single
+    /// connection for this, so a wrong `DATABASE_URL` fails at once with PostgreSQL's reason, where a pool would
+    /// keep retrying in the background.
+    @discardableResult
+    public func migrate(_ migrations: [Migration], on connection: PostgresConnection) async throws -> [String] {
+        try await connection.run(
+            """
+            CREATE TABLE IF NOT EXISTS herald_migrations (
+                name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+            """, logger: logger)
+        try await connection.run("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+        do {
+            let applied = try await apply(migrations, on: connection)
+            try await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+            return applied
+        } catch {
+            try? await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+            throw error
         }
     }
 

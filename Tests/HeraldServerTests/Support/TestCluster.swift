@@ -97,7 +97,7 @@ actor TestCluster {
                 try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
             }
             try await Self.withClient(database: name) { client in
-                try await MigrationStore(client: client, logger: Self.logger).migrate(try Self.migrations())
+                try await MigrationStore(logger: Self.logger).migrate(try Self.migrations(), using: client)
             }
             return name
         }
