@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One command per scenario of issue 6. Builds Herald and herald-bench in release, starts PostgreSQL (as `make run`
 # does), the server(s) under test, runs the scenario and writes Benchmarks/results/<scenario>-<target>.json.
-#   Benchmarks/bench.sh idle|fanout|throughput|latency|rest|rest-skewed|cluster [herald|baseline]
+#   Benchmarks/bench.sh idle|fanout|throughput|latency|latency-bulk|rest|rest-skewed|cluster [herald|baseline]
+# HERALD_BIN and HERALD_ROOT run another build of Herald (its binary and its Migrations/) under the label
+# LABEL, for an A/B against it in the same run: HERALD_ROOT=/path/to/checkout LABEL=main Benchmarks/bench.sh rest
 set -euo pipefail
 scenario="${1:?scenario}"
 target="${2:-herald}"
@@ -11,7 +13,10 @@ secret="bench-secret-0123456789abcdef-0123456789"
 pg_port="${HERALD_PG_PORT:-5433}"
 results="$root/Benchmarks/results"
 mkdir -p "$results" "$root/.data/bench"
-swift build -c release --product herald >/dev/null
+herald_root="${HERALD_ROOT:-$root}"
+herald="${HERALD_BIN:-$herald_root/.build/release/herald}"
+label="${LABEL:-$target}"
+(cd "$herald_root" && swift build -c release --product herald >/dev/null)
 (cd Benchmarks && swift build -c release >/dev/null)
 bench="$root/Benchmarks/.build/release/herald-bench"
 HERALD_PG_PORT=$pg_port .ci/postgres.sh herald >/dev/null
@@ -26,7 +31,7 @@ start_herald() {
     local port=$1
     DATABASE_URL="postgres://herald@127.0.0.1:$pg_port/herald_bench" JWT_SECRET=$secret PORT=$port \
         INSTANCE_ID="bench-$port" LOG_LEVEL=warning WS_CONNECT_RATE=0 WS_MAX_CONNECTIONS_PER_USER=5 \
-        DATABASE_POOL_SIZE=16 .build/release/herald serve >>"$root/.data/bench/herald-$port.log" 2>&1 &
+        "$herald" serve >>"$root/.data/bench/herald-$port.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && return; sleep 0.1; done
     echo "herald on $port did not become ready"; exit 1
@@ -35,7 +40,9 @@ start_herald() {
 fresh_database() {
     psql -h 127.0.0.1 -p "$pg_port" -U herald -d postgres -qc "DROP DATABASE IF EXISTS herald_bench WITH (FORCE)" \
         -c "CREATE DATABASE herald_bench" >/dev/null
-    DATABASE_URL="postgres://herald@127.0.0.1:$pg_port/herald_bench" .build/release/herald migrate >/dev/null 2>&1
+    local output
+    output=$(DATABASE_URL="postgres://herald@127.0.0.1:$pg_port/herald_bench" MIGRATIONS_DIR="$herald_root/Migrations" \
+        "$herald" migrate 2>&1) || { echo "$output"; exit 1; }
 }
 
 ports=(--port 8200)
@@ -61,19 +68,22 @@ else
     fi
 fi
 pid=${pids[0]}
-out="$results/$scenario-$target.json"
-common=("${ports[@]}" --secret "$secret" --server-pid "$pid" --target "$target" --output "$out")
+out="$results/$scenario-$label.json"
+common=("${ports[@]}" --secret "$secret" --server-pid "$pid" --target "$label" --output "$out")
 case "$scenario" in
     idle) "$bench" idle "${common[@]}" --sockets "${SOCKETS:-10000}" ;;
     fanout) "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-10000}" --rounds "${ROUNDS:-50}" ;;
     throughput) "$bench" throughput "${common[@]}" --sockets "${SOCKETS:-10000}" --seconds "${SECONDS_:-10}" ;;
     latency) "$bench" latency "${common[@]}" --rate "${RATE:-1000}" --seconds "${SECONDS_:-10}" ;;
+    latency-bulk)
+        "$bench" latency "${common[@]}" --scenario latency-bulk --rate "${RATE:-1000}" --seconds "${SECONDS_:-10}" \
+            --bulk-users 1000 --bulk-data-bytes 30000 ;;
     rest) "$bench" rest "${common[@]}" --seconds "${SECONDS_:-10}" ;;
     rest-skewed)
         "$bench" rest "${common[@]}" --scenario rest-skewed --seconds "${SECONDS_:-10}" --user member-1 \
             --location shop ;;
     cluster)
-        "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-76000}" --rounds "${ROUNDS:-20}" --output "$results/cluster-location-$target.json"
-        "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-76000}" --rounds "${ROUNDS:-20}" --audience broadcast --output "$results/cluster-broadcast-$target.json" ;;
+        "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-76000}" --rounds "${ROUNDS:-20}" --output "$results/cluster-location-$label.json"
+        "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-76000}" --rounds "${ROUNDS:-20}" --audience broadcast --output "$results/cluster-broadcast-$label.json" ;;
     *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

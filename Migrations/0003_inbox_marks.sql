@@ -26,6 +26,10 @@
 -- A new row's id is above every watermark (ids are drawn in commit order and a watermark never passes the
 -- largest committed id), so inserts touch only audience_counts.
 --
+-- A large publish stages its rows before it takes the publish lock and gives them their ids under it
+-- (PublishStore, Migrations/0004): a staged row has an id of 2^62 or more and is not in any inbox yet, so the
+-- counters skip it, and count it when the update that gives it its real id moves it below 2^62.
+--
 -- Lock order, for every writer: notifications rows, audience_counts rows, notification_receipts rows,
 -- inbox_marks rows, each in key order. That is why a deleted notification's receipts are deleted by the
 -- notifications trigger after the counters (the foreign key is checked at commit) rather than by a cascade,
@@ -124,11 +128,13 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO audience_counts AS c (audience, unread, total)
         SELECT audience, count(*) FILTER (WHERE read_at IS NULL), count(*) FROM new_rows
+        WHERE id < 4611686018427387904
         GROUP BY audience ORDER BY audience
         ON CONFLICT (audience) DO UPDATE SET unread = c.unread + excluded.unread, total = c.total + excluded.total;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO audience_counts AS c (audience, unread, total)
         SELECT audience, -count(*) FILTER (WHERE read_at IS NULL), -count(*) FROM old_rows
+        WHERE id < 4611686018427387904
         GROUP BY audience ORDER BY audience
         ON CONFLICT (audience) DO UPDATE SET unread = c.unread + excluded.unread, total = c.total + excluded.total;
         -- Every mark this deletion changes, locked in key order before the receipts trigger and the fan-out
@@ -158,15 +164,17 @@ BEGIN
         WHERE m.audience = d.audience AND greatest(m.read_through, m.cleared_through) >= d.first
           AND greatest(m.read_through, m.cleared_through) > 0;
     ELSE
-        -- Only a personal row's read_at moves a row in or out of the unread state.
+        -- A personal row's read_at moves it in or out of the unread state; a staged row's new id brings it in.
         INSERT INTO audience_counts AS c (audience, unread, total)
-        SELECT d.audience, sum(d.delta), 0 FROM (
-            SELECT audience, 1 AS delta FROM new_rows WHERE read_at IS NULL
+        SELECT d.audience, sum(d.unread), sum(d.total) FROM (
+            SELECT audience, (read_at IS NULL)::int AS unread, 1 AS total FROM new_rows
+            WHERE id < 4611686018427387904
             UNION ALL
-            SELECT audience, -1 FROM old_rows WHERE read_at IS NULL
+            SELECT audience, -(read_at IS NULL)::int, -1 FROM old_rows
+            WHERE id < 4611686018427387904
         ) d
-        GROUP BY d.audience HAVING sum(d.delta) <> 0 ORDER BY d.audience
-        ON CONFLICT (audience) DO UPDATE SET unread = c.unread + excluded.unread;
+        GROUP BY d.audience HAVING sum(d.unread) <> 0 OR sum(d.total) <> 0 ORDER BY d.audience
+        ON CONFLICT (audience) DO UPDATE SET unread = c.unread + excluded.unread, total = c.total + excluded.total;
         INSERT INTO inbox_marks AS m (user_id, audience, below)
         SELECT k.user_id, k.audience, sum(d.delta)
         FROM (

@@ -17,6 +17,8 @@ struct ConfigurationTests {
         #expect(configuration.resumeMax == 1000)
         #expect(configuration.jwtLeeway == 0)
         #expect(configuration.logFormat == .json)
+        #expect(configuration.databasePoolSize == max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
+        #expect(configuration.requestTimeout == 5)
     }
 
     @Test("flags override the environment")

@@ -11,6 +11,9 @@ struct LatencyCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option var rate = 1000.0
     @Option var seconds = 10.0
+    @Option(help: "Beside the measured publishes, one publish to this many users each second (0: none).")
+    var bulkUsers = 0
+    @Option(help: "Bytes of data in each bulk publish.") var bulkDataBytes = 30_000
 
     func run() async throws {
         let mint = TokenMint(secret: common.secret)
@@ -21,7 +24,23 @@ struct LatencyCommand: AsyncParsableCommand {
         let failures = NIOLockedValueBox(0)
         let interval = 1.0 / rate
         let started = Date()
+        let bulkLatencies = NIOLockedValueBox<[Double]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
+            if bulkUsers > 0 {
+                // A large publish a second, as a batch job would send, to users who have no socket here.
+                let users = (0..<bulkUsers).map { "\"bulk-\($0)\"" }.joined(separator: ",")
+                let pad = String(repeating: "b", count: bulkDataBytes)
+                let body =
+                    #"{"user_ids":[\#(users)],"type":"system","title":"bulk","message":"m","data":{"pad":"\#(pad)"}}"#
+                group.addTask {
+                    while Date().timeIntervalSince(started) < seconds {
+                        let sent = Clock.micros()
+                        _ = try? await publisher.publish(body)
+                        bulkLatencies.withLockedValue { $0.append(Double(Clock.micros() - sent) / 1000) }
+                        try await Task.sleep(for: .seconds(1))
+                    }
+                }
+            }
             var n = 0
             // Open loop: request n starts at n × interval whatever the earlier ones are doing.
             while Date().timeIntervalSince(started) < seconds {
@@ -49,12 +68,18 @@ struct LatencyCommand: AsyncParsableCommand {
         }
         crowd.stop()
         let stats = Stats(latencies.withLockedValue { $0 })
-        try ResultWriter.write(
-            "latency", target: common.target,
-            [
-                "rate": rate, "seconds": seconds, "received": stats.sorted.count,
-                "failed": failures.withLockedValue { $0 }, "p50_ms": stats.percentile(50),
-                "p99_ms": stats.percentile(99), "p999_ms": stats.percentile(99.9), "max_ms": stats.maximum,
-            ], output: common.output)
+        var figures: [String: Any] = [
+            "rate": rate, "seconds": seconds, "received": stats.sorted.count,
+            "failed": failures.withLockedValue { $0 }, "p50_ms": stats.percentile(50),
+            "p99_ms": stats.percentile(99), "p999_ms": stats.percentile(99.9), "max_ms": stats.maximum,
+        ]
+        if bulkUsers > 0 {
+            let bulk = Stats(bulkLatencies.withLockedValue { $0 })
+            figures["bulk"] = [
+                "users": bulkUsers, "data_bytes": bulkDataBytes, "publishes": bulk.sorted.count,
+                "p50_ms": bulk.percentile(50), "max_ms": bulk.maximum,
+            ]
+        }
+        try ResultWriter.write(common.scenario ?? "latency", target: common.target, figures, output: common.output)
     }
 }

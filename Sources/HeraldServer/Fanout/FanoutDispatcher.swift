@@ -55,9 +55,19 @@ final class FanoutDispatcher: Sendable {
     /// Fetches and delivers notifications sent by id. They must not be skipped: later notifications move every
     /// socket past these ids, so nothing would ever send them. The dispatcher waits here, keeping the order,
     /// while it retries; if the database still does not answer, every socket is told to refetch (`reset`).
+    ///
+    /// Only the notifications this instance has sockets for are fetched whole: a publish of large notifications
+    /// to a thousand users is fetched by each instance for its own few of them, not a thousand times 30 KB each.
     private func deliverFetched(_ ids: [Int64]) async {
         let store = store
-        switch await retrying({ try await store.notifications(ids: ids) }) {
+        let registry = registry
+        let fetched = await retrying { () -> [LiveNotification] in
+            let routes = try await store.audiences(ids: ids)
+            let here = await registry.audiencesWithSockets(Set(routes.map(\.audience)))
+            let wanted = routes.filter { here.contains($0.audience) }.map(\.id)
+            return wanted.isEmpty ? [] : try await store.notifications(ids: wanted)
+        }
+        switch fetched {
         case .success(let notifications):
             deliver(notifications)
         case .failure(let failure):

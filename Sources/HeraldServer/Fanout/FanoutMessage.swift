@@ -36,10 +36,14 @@ public enum FanoutMessage: Sendable, Equatable {
             current += entry
         }
         if current != "n" { payloads.append(current) }
-        for chunk in stride(from: 0, to: byID.count, by: 300) {
-            payloads.append("r\n" + byID[chunk..<min(chunk + 300, byID.count)].map(String.init).joined(separator: ","))
+        return payloads + Self.payloads(byID: byID)
+    }
+
+    /// Payloads that send notifications by id, 300 to a payload (well under the limit at 19 digits and a comma).
+    public static func payloads(byID ids: [Int64]) -> [String] {
+        stride(from: 0, to: ids.count, by: 300).map { chunk in
+            "r\n" + ids[chunk..<min(chunk + 300, ids.count)].map(String.init).joined(separator: ",")
         }
-        return payloads
     }
 
     public var payload: String {

@@ -45,6 +45,17 @@ public struct FanoutStore: Sendable {
             """)
     }
 
+    /// The audiences of the notifications with these ids that still exist and have not expired: which of them
+    /// this instance has sockets for decides what it fetches whole.
+    public func audiences(ids: [Int64]) async throws -> [(id: Int64, audience: String)] {
+        try await client.rows(
+            """
+            SELECT n.id, n.audience FROM notifications n
+            WHERE n.id = ANY(\(ids)) AND (n.expires_at IS NULL OR n.expires_at > now())
+            """, as: (Int64, String).self, logger: logger
+        ).map { (id: $0.0, audience: $0.1) }
+    }
+
     /// Up to `limit` notifications committed after id `after`, in id order: a listener's catch-up after a gap.
     public func notifications(after: Int64, limit: Int) async throws -> [LiveNotification] {
         try await notifications(after: after, limit: limit, on: client)

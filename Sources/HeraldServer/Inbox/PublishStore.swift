@@ -26,6 +26,9 @@ public struct PublishStore: Sendable {
     /// then sees its result. With a collapse key, older notifications with that key from the same publisher for
     /// the same audience are deleted in the same transaction, under the publish lock, so two racing publishes
     /// cannot both survive; another publisher's notifications are never touched.
+    ///
+    /// The rows are written before the publish lock is taken ("staged", Migrations/0004), so what the lock covers
+    /// does not grow with the publish: drawing the ids, the collapse, NOTIFY and the commit.
     public func publish(_ publication: Publication) async throws -> PublishResult {
         if publication.idempotencyKey == nil, publication.collapseKey == nil, publication.target.audiences.count == 1 {
             return PublishResult(ids: [try await publishOne(publication)], replayed: false, replaced: [])
@@ -47,6 +50,7 @@ public struct PublishStore: Sendable {
                     return PublishResult(ids: earlier ?? [], replayed: true, replaced: [])
                 }
             }
+            let staged = try await Self.stage(publication, on: connection, logger: logger)
             try await connection.run("SELECT pg_advisory_xact_lock(\(Self.publishLockKey))", logger: logger)
             var replaced: [Int64] = []
             if let collapseKey = publication.collapseKey {
@@ -54,15 +58,27 @@ public struct PublishStore: Sendable {
                     """
                     DELETE FROM notifications
                     WHERE audience = ANY(\(publication.target.audiences)) AND collapse_key = \(collapseKey)
-                      AND publisher = \(publication.publisher)
+                      AND publisher = \(publication.publisher) AND id < \(Self.stagingBase)
                     RETURNING id
                     """, as: Int64.self, logger: logger)
             }
-            let notifications = try await Self.insert(
-                publication, replacedOthers: !replaced.isEmpty, on: connection, logger: logger)
-            let ids = notifications.map(\.id)
+            let ids: [Int64]
+            let payloads: [String]
+            if Self.goesByID(publication) {
+                let numbered: [Int64] = try await connection.rows(
+                    Self.numbering(staged, returning: "n.id"), as: Int64.self, logger: logger)
+                ids = numbered.sorted()
+                payloads = FanoutMessage.payloads(byID: ids)
+            } else {
+                let replacedOthers = !replaced.isEmpty
+                let notifications = try await connection.rows(
+                    Self.numbering(staged, returning: InboxStore.liveColumns), logger: logger
+                ) { try LiveNotification(row: $0, replacedOthers: replacedOthers) }.sorted { $0.id < $1.id }
+                ids = notifications.map(\.id)
+                payloads = FanoutMessage.payloads(for: notifications)
+            }
             // NOTIFY inside the transaction: PostgreSQL delivers it at commit, in commit order, to every instance.
-            for payload in FanoutMessage.payloads(for: notifications) {
+            for payload in payloads {
                 try await connection.run("SELECT pg_notify(\(FanoutMessage.channel), \(payload))", logger: logger)
             }
             if let key = publication.idempotencyKey {
@@ -74,6 +90,68 @@ public struct PublishStore: Sendable {
             }
             return PublishResult(ids: ids, replayed: false, replaced: replaced)
         }
+    }
+
+    /// Where staged ids start (2^62): above every id a notification will ever get, so no watermark or counter
+    /// takes a staged row for one (Migrations/0003, 0004).
+    static let stagingBase: Int64 = 1 << 62
+
+    /// Whether every notification of `publication` is too large for a NOTIFY payload, so that only its id needs
+    /// to come back from the database (a conservative estimate: JSON escaping and the header only add to it).
+    static func goesByID(_ publication: Publication) -> Bool {
+        let p = publication
+        return p.dataJSON.utf8.count + p.title.utf8.count + p.message.utf8.count >= FanoutMessage.payloadLimit
+    }
+
+    /// Writes the publication's rows with staged ids, before the publish lock; returns the staged ids in
+    /// recipient order.
+    private static func stage(
+        _ publication: Publication, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Int64] {
+        let p = publication
+        // Sent as the ISO text clients see, so the stored instant is exactly the one that was validated.
+        let expiresAt = p.expiresAt.map { Timestamp.string($0) }
+        let insert: PostgresQuery
+        switch p.target {
+        case .users(let users):
+            insert = """
+                INSERT INTO notifications (id, type, priority, title, message, data, action_url, user_id,
+                                           collapse_key, publisher, expires_at)
+                SELECT \(stagingBase) + nextval('notification_staging_ids'), \(p.type), \(p.priority), \(p.title),
+                       \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL), u.user_id, \(p.collapseKey), \(p.publisher),
+                       \(expiresAt)::timestamptz
+                FROM unnest(\(users)::text[]) WITH ORDINALITY AS u(user_id, position)
+                ORDER BY u.position
+                RETURNING id
+                """
+        case .location, .broadcast:
+            var locationID: String?
+            if case .location(let id) = p.target { locationID = id }
+            insert = """
+                INSERT INTO notifications (id, type, priority, title, message, data, action_url, location_id,
+                                           broadcast, collapse_key, publisher, expires_at)
+                VALUES (\(stagingBase) + nextval('notification_staging_ids'), \(p.type), \(p.priority), \(p.title),
+                        \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL), \(locationID), \(locationID == nil),
+                        \(p.collapseKey), \(p.publisher), \(expiresAt)::timestamptz)
+                RETURNING id
+                """
+        }
+        let staged: [Int64] = try await connection.rows(insert, as: Int64.self, logger: logger)
+        return staged.sorted()
+    }
+
+    /// Gives staged rows their ids, in the order of `staged`, from the identity sequence: under the publish lock,
+    /// so ids stay in commit order. The sequence is read once per row, in a CTE that runs once.
+    private static func numbering(_ staged: [Int64], returning columns: String) -> PostgresQuery {
+        """
+        WITH numbered AS MATERIALIZED (
+            SELECT s.staged, nextval(pg_get_serial_sequence('notifications', 'id')) AS id
+            FROM unnest(\(staged)::bigint[]) WITH ORDINALITY AS s(staged, position)
+        )
+        UPDATE notifications n SET id = numbered.id
+        FROM numbered WHERE n.id = numbered.staged
+        RETURNING \(unescaped: columns)
+        """
     }
 
     /// The common publish, one notification with neither key: one statement in its own transaction
@@ -88,51 +166,5 @@ public struct PublishStore: Sendable {
             throw HeraldError.unavailable("the database stored nothing; publish again")
         }
         return id
-    }
-
-    /// Inserts the rows and returns them as they go to sockets, in id order.
-    private static func insert(
-        _ publication: Publication, replacedOthers: Bool, on connection: PostgresConnection, logger: Logger
-    ) async throws -> [LiveNotification] {
-        let users: [String]
-        let locationID: String?
-        switch publication.target {
-        case .users(let ids): (users, locationID) = (ids, nil)
-        case .location(let id): (users, locationID) = ([], id)
-        case .broadcast: (users, locationID) = ([], nil)
-        }
-        let p = publication
-        // Sent as the ISO text clients see, so the stored instant is exactly the one that was validated.
-        let expiresAt = p.expiresAt.map { Timestamp.string($0) }
-        let insert: PostgresQuery
-        if users.isEmpty {
-            insert = """
-                WITH n AS (
-                    INSERT INTO notifications (type, priority, title, message, data, action_url, location_id,
-                                               broadcast, collapse_key, publisher, expires_at)
-                    VALUES (\(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
-                            \(locationID), \(locationID == nil), \(p.collapseKey), \(p.publisher),
-                            \(expiresAt)::timestamptz)
-                    RETURNING *
-                )
-                SELECT \(unescaped: InboxStore.liveColumns) FROM n ORDER BY n.id
-                """
-        } else {
-            insert = """
-                WITH n AS (
-                    INSERT INTO notifications (type, priority, title, message, data, action_url, user_id,
-                                               collapse_key, publisher, expires_at)
-                    SELECT \(p.type), \(p.priority), \(p.title), \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL),
-                           u.user_id, \(p.collapseKey), \(p.publisher), \(expiresAt)::timestamptz
-                    FROM unnest(\(users)::text[]) WITH ORDINALITY AS u(user_id, position)
-                    ORDER BY u.position
-                    RETURNING *
-                )
-                SELECT \(unescaped: InboxStore.liveColumns) FROM n ORDER BY n.id
-                """
-        }
-        return try await connection.rows(insert, logger: logger) { row in
-            try LiveNotification(row: row, replacedOthers: replacedOthers)
-        }
     }
 }

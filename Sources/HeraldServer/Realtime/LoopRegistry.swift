@@ -104,6 +104,11 @@ final class LoopRegistry {
         }
     }
 
+    /// Whether any socket here may see notifications of `audience`.
+    func hasSockets(for audience: String) -> Bool {
+        !sessions(for: audience).isEmpty
+    }
+
     private func sessions(for audience: String) -> [UInt64: SessionHandler] {
         if audience == Audience.broadcast { return sessions }
         if audience.hasPrefix("u:") { return byUser[String(audience.dropFirst(2))] ?? [:] }

@@ -55,6 +55,15 @@ final class SocketRegistry: Sendable {
         return EventLoopFuture.reduce(0, onEveryShard { $0.deliver(event, frame: frame) }, on: loop, +)
     }
 
+    /// Those of `audiences` that at least one socket of this instance belongs to (one hop per loop).
+    func audiencesWithSockets(_ audiences: Set<String>) async -> Set<String> {
+        guard !audiences.isEmpty else { return [] }
+        let found = onEveryShard { shard in audiences.filter { shard.hasSockets(for: $0) } }
+        var union = Set<String>()
+        for future in found { union.formUnion((try? await future.get()) ?? audiences) }
+        return union
+    }
+
     /// Closes one socket, wherever it lives (connection-limit eviction).
     func close(_ entry: ConnectionLimiter.Entry, with reason: HeraldError) {
         let box = shards[entry.shard]
