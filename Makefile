@@ -37,11 +37,12 @@ cluster: release postgres
 # at a time after the rest, so their timings and the rest's do not disturb each other.
 FAULT_SUITES := RealtimeFaultTests|SlowConsumerCrowdTests|InstanceFailoverTests|ResourceExhaustionTests|RealtimeIsolationTests|ListenerStallTests
 
-## Unit tests first (no database, seconds), then the integration tests against PostgreSQL and live servers, then
-## the fault suites one at a time.
+## Unit tests first (Swift and herald.js, no database, seconds), then the integration tests against PostgreSQL and
+## live servers, then the fault suites one at a time.
 test:
 	swift build --build-tests
 	swift test --skip-build --filter HeraldUnitTests
+	node --test Tests/js/
 	@$(MAKE) --no-print-directory postgres clean-test-databases
 	HERALD_TEST_DATABASE_URL=$(TEST_ADMIN_URL) swift test --skip-build --skip HeraldUnitTests --skip '$(FAULT_SUITES)'
 	HERALD_TEST_DATABASE_URL=$(TEST_ADMIN_URL) swift test --skip-build --no-parallel --filter '$(FAULT_SUITES)'
@@ -93,4 +94,4 @@ $(VENV)/.installed: Tests/e2e/requirements.txt
 	@touch $@
 
 lint:
-	swift format lint --recursive Sources Tests Package.swift Benchmarks/Sources Benchmarks/Package.swift
+	swift format lint --strict --recursive Sources Tests Plugins Package.swift Benchmarks/Sources Benchmarks/Package.swift

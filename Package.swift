@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import Foundation
 import PackageDescription
 
@@ -46,8 +46,14 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
-            swiftSettings: fuzzFlags
+            exclude: ["Resources"],
+            swiftSettings: fuzzFlags,
+            plugins: ["EmbedResources"]
         ),
+        // Embeds Sources/HeraldServer/Resources (the OpenAPI document, herald.js, the demo and docs pages) in the
+        // binary at build time.
+        .executableTarget(name: "herald-embed", path: "Sources/HeraldEmbed"),
+        .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["herald-embed"]),
         .executableTarget(
             name: "herald",
             dependencies: [

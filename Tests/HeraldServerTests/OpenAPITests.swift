@@ -3,7 +3,9 @@ import HeraldServer
 import Testing
 
 /// `/openapi.json` must describe what the router serves: no undocumented route, no documented route that is
-/// missing. (schemathesis, in `.ci/run`, checks the answers against the schemas.)
+/// missing, and for each operation exactly the statuses its route declares (`Route.answering`), the WebSocket
+/// handshake's included, which a test provokes one by one. (schemathesis, in `.ci/run`, checks the REST answers
+/// against the schemas.)
 @Suite("OpenAPI document")
 struct OpenAPITests {
     @Test("expires_at takes RFC 3339 with offsets and fractions, and nothing else")
@@ -44,23 +46,63 @@ struct OpenAPITests {
             let document = try #require(response.json)
             #expect(document["openapi"]?.stringValue?.hasPrefix("3.1") == true)
             guard case .object(let paths)? = document["paths"] else { throw TestSetupError("no paths") }
-            var documented = Set<String>()
+            var documented: [String: Set<Int>] = [:]
             for (path, item) in paths {
                 guard case .object(let operations) = item else { continue }
-                for method in operations.keys { documented.insert("\(method.uppercased()) \(path)") }
+                for (method, operation) in operations {
+                    let statuses = operation["responses"]?.objectValue?.keys.compactMap { Int($0) } ?? []
+                    documented["\(method.uppercased()) \(path)"] = Set(statuses)
+                }
             }
-            let routed = Set(server.app.routeDescriptions)
-            #expect(documented.subtracting(routed).sorted() == [], "documented but not routed")
-            #expect(routed.subtracting(documented).sorted() == [], "routed but not documented")
+            let routed = server.app.routeDescriptions
+            #expect(Set(documented.keys).subtracting(routed.keys).sorted() == [], "documented but not routed")
+            #expect(Set(routed.keys).subtracting(documented.keys).sorted() == [], "routed but not documented")
+            for (operation, statuses) in routed.sorted(by: { $0.key < $1.key }) {
+                #expect(!statuses.isEmpty, "\(operation) declares no statuses")
+                #expect(documented[operation] == statuses, "\(operation): documented \(documented[operation] ?? [])")
+            }
 
             // The publish schema lists this deployment's notification types, extras included.
-            let publish = document["components"]?["schemas"]?["PublishRequest"]?["properties"]?["type"]?["enum"]
-            guard case .array(let types)? = publish else { throw TestSetupError("no type enum") }
+            #expect(
+                document["components"]?["schemas"]?["PublishRequest"]?["properties"]?["type"]?["$ref"]
+                    == .string("#/components/schemas/NotificationType"))
+            let enumerated = document["components"]?["schemas"]?["NotificationType"]?["enum"]
+            guard case .array(let types)? = enumerated else { throw TestSetupError("no type enum") }
             #expect(types.contains(.string("shift_swap")) && types.contains(.string("appointment")))
             #expect(document["info"]?["version"]?.stringValue?.isEmpty == false)
             // The server parses exactly what the document's pattern admits.
             let expiry = document["components"]?["schemas"]?["PublishRequest"]?["properties"]?["expires_at"]
             #expect(expiry?["pattern"]?.stringValue == Timestamp.pattern)
         }
+    }
+
+    @Test("the WebSocket handshake answers each status the document lists for it, and no other")
+    func handshakeStatuses() async throws {
+        let database = try await TestCluster.shared.makeDatabase()
+        let server = try await TestServer.start(database: database, settings: ["WS_CONNECT_RATE": "1"], instance: "hs")
+        let document = try #require(try await server.request(.GET, "/openapi.json").json)
+        let listed = Set(
+            document["paths"]?["/api/v1/ws"]?["get"]?["responses"]?.objectValue?.keys.compactMap { Int($0) } ?? [])
+        var seen = Set<Int>()
+        // 101: a real upgrade (a token's problems come after it, as close codes). This socket never reads, so a
+        // drain below waits for it.
+        let token = try await server.token("hs")
+        seen.insert(try await RawSocket.handshakeStatus(port: server.app.port, query: "token=\(token)"))
+        let held = try await RawSocket.connect(port: server.app.port, token: token, reading: false)
+        // 400: not an upgrade.
+        seen.insert(Int(try await server.request(.GET, "/api/v1/ws?token=x").status.code))
+        // 429: past WS_CONNECT_RATE (1/s, 5 in a burst) from one address.
+        for _ in 0..<12 {
+            let status = try await RawSocket.handshakeStatus(port: server.app.port, query: "token=x")
+            seen.insert(status)
+            if status == 429 { break }
+        }
+        // 503: draining, while the held socket keeps the drain waiting.
+        let drain = Task { await server.app.shutdown(timeout: .seconds(3)) }
+        try await Task.sleep(for: .milliseconds(300))
+        seen.insert(try await RawSocket.handshakeStatus(port: server.app.port, query: "token=x"))
+        await drain.value
+        held.close()
+        #expect(seen == listed, "answered \(seen.sorted()), documented \(listed.sorted())")
     }
 }

@@ -7,7 +7,7 @@ struct HealthController: Sendable {
     let listener: NotifyListener
 
     func register(on api: any RoutesBuilder) {
-        api.get("health", "live") { _ in Self.body(.ok, "ok") }
+        api.get("health", "live") { _ in Self.body(.ok, "ok") }.answering(.ok)
         api.get("health", "ready") { _ in
             let database = await fanout.isReachable()
             let ready = database && listener.isListening
@@ -21,7 +21,7 @@ struct HealthController: Sendable {
             writer.string(listener.isListening ? "listening" : "down")
             writer.endObject()
             return Response.json(ready ? .ok : .serviceUnavailable, writer)
-        }
+        }.answering(.ok, .serviceUnavailable)
     }
 
     static func body(_ status: HTTPResponseStatus, _ text: String) -> Response {

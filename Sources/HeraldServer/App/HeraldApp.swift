@@ -136,15 +136,18 @@ public final class HeraldApp: Sendable {
             metrics: metrics, postgresTask: postgresTask, listenerTask: listenerTask, sweepTask: sweepTask, port: port)
     }
 
-    /// Every route as `METHOD /path`, with parameters as `{name}`: what the OpenAPI document must describe.
-    public var routeDescriptions: [String] {
-        application.routes.all.map { route in
+    /// Every route as `METHOD /path`, with parameters as `{name}`, and the statuses it declares it answers: what
+    /// the OpenAPI document must describe.
+    public var routeDescriptions: [String: Set<Int>] {
+        var routes: [String: Set<Int>] = [:]
+        for route in application.routes.all {
             let path = route.path.map { component -> String in
                 if case .parameter(let name) = component { return "{\(name)}" }
                 return component.description
             }
-            return "\(route.method.rawValue) /" + path.joined(separator: "/")
+            routes["\(route.method.rawValue) /" + path.joined(separator: "/")] = route.statuses
         }
+        return routes
     }
 
     /// Drains (SPEC §5): stops admitting sockets, closes every socket with 1001 and waits for them to go (at most

@@ -9,7 +9,7 @@ struct MetricsController: Sendable {
     let registry: SocketRegistry
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("metrics", use: scrape)
+        routes.get("metrics", use: scrape).answering(.ok)
     }
 
     func scrape(_ request: Request) async -> Response {

@@ -16,6 +16,8 @@ struct EventsController: Sendable {
 
     func register(on api: any RoutesBuilder) {
         api.on(.POST, "events", body: .collect(maxSize: "1mb"), use: publish)
+            .answering(
+                .accepted, .unauthorized, .forbidden, .payloadTooLarge, .unprocessableEntity, .serviceUnavailable)
     }
 
     func publish(_ request: Request) async throws -> Response {

@@ -19,8 +19,8 @@ struct RealtimeController: Sendable {
     let clients: ClientAddress
 
     func register(on api: any RoutesBuilder, conformanceEcho: Bool) {
-        api.get("ws", use: connect)
-        api.get("ws", "status", use: status)
+        api.get("ws", use: connect).answering(.switchingProtocols, .badRequest, .tooManyRequests, .serviceUnavailable)
+        api.get("ws", "status", use: status).answering(.ok)
         if conformanceEcho { api.get("ws", "echo", use: echo) }
     }
 

@@ -7,15 +7,15 @@ struct WebAsset: Sendable {
     let body: ByteBuffer
     let etag: String
 
-    init(_ text: String, contentType: String) {
+    init(_ bytes: [UInt8], contentType: String) {
         self.contentType = contentType
-        body = ByteBuffer(string: text)
-        // FNV-1a: the tag only has to change when the text does; nothing relies on it being hard to forge.
+        body = ByteBuffer(bytes: bytes)
+        // FNV-1a: the tag only has to change when the bytes do; nothing relies on it being hard to forge.
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
+        for byte in bytes {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }
-        etag = "\"\(String(hash, radix: 16))-\(text.utf8.count)\""
+        etag = "\"\(String(hash, radix: 16))-\(bytes.count)\""
     }
 }

@@ -1,6 +1,7 @@
 import Vapor
 
-/// The browser-facing files: the API document and its docs page, the `herald.js` client and the demo inbox.
+/// The browser-facing files: the API document and its docs page, the `herald.js` client and the demo inbox. They
+/// are files of their own under `Resources/`, embedded in the binary at build time (the EmbedResources plugin).
 struct WebController: Sendable {
     static let javascript = "text/javascript; charset=utf-8"
     static let html = "text/html; charset=utf-8"
@@ -11,22 +12,29 @@ struct WebController: Sendable {
 
     let assets: [String: WebAsset]
 
+    /// Each route's file among the embedded resources (Sources/HeraldServer/Resources), and its type.
+    static let routes: [(path: String, file: String, contentType: String)] = [
+        ("docs", "docs.html", html), ("docs.js", "docs.js", javascript), ("demo", "demo.html", html),
+        ("demo.js", "demo.js", javascript), ("herald.js", "herald.js", javascript),
+    ]
+
     init(notificationTypes: Set<String>, version: String) {
-        assets = [
-            "openapi.json": WebAsset(
-                OpenAPIDocument.render(notificationTypes: notificationTypes, version: version),
-                contentType: "application/json"),
-            "docs": WebAsset(DocsPage.html, contentType: Self.html),
-            "docs.js": WebAsset(DocsPage.script, contentType: Self.javascript),
-            "demo": WebAsset(DemoPage.html, contentType: Self.html),
-            "demo.js": WebAsset(DemoPage.script, contentType: Self.javascript),
-            "herald.js": WebAsset(HeraldClientScript.source, contentType: Self.javascript),
-        ]
+        var assets: [String: WebAsset] = [:]
+        for route in Self.routes {
+            assets[route.path] = WebAsset(EmbeddedResources.bytes(route.file), contentType: route.contentType)
+        }
+        assets["openapi.json"] = WebAsset(
+            OpenAPIDocument.render(
+                template: EmbeddedResources.bytes("openapi.json"), notificationTypes: notificationTypes,
+                version: version),
+            contentType: "application/json")
+        self.assets = assets
     }
 
     func register(on routes: any RoutesBuilder) {
         for (path, asset) in assets {
             routes.get(PathComponent(stringLiteral: path)) { request in Self.serve(asset, to: request) }
+                .answering(.ok, .notModified)
         }
     }
 

@@ -43,6 +43,14 @@ final class RawSocket: Sendable {
         return socket
     }
 
+    /// The HTTP status a handshake with `query` is answered with (0 if none came).
+    static func handshakeStatus(port: Int, query: String) async throws -> Int {
+        let socket = try await connect(port: port, query: query, settle: .zero)
+        let line = await socket.statusLine(timeout: 5)
+        socket.close()
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
     var isClosed: Bool { closed.withLockedValue { $0 } }
     var bytesReceived: Int { bytes.withLockedValue { $0.count } }
 

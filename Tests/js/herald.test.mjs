@@ -1,0 +1,199 @@
+// Unit tests of herald.js with Node's built-in runner and a fake WebSocket: `node --test Tests/js/`.
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, mock, test } from "node:test";
+
+/** Stands in for the browser's WebSocket: records what the client sends, and lets a test play the server. */
+class FakeWebSocket {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSED = 3;
+  static instances = [];
+
+  constructor(url) {
+    this.url = new URL(url);
+    this.readyState = FakeWebSocket.OPEN;
+    this.sent = [];
+    this.closedWith = null;
+    FakeWebSocket.instances.push(this);
+  }
+
+  send(text) {
+    this.sent.push(JSON.parse(text));
+  }
+
+  close(code, reason) {
+    this.closedWith = { code, reason };
+    this.readyState = FakeWebSocket.CLOSED;
+  }
+
+  /** The server sends `frame`. */
+  message(frame) {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+
+  /** The server closes with `code`. */
+  serverClose(code, reason = "") {
+    this.readyState = FakeWebSocket.CLOSED;
+    this.onclose?.({ code, reason });
+  }
+
+  static get last() {
+    return FakeWebSocket.instances[FakeWebSocket.instances.length - 1];
+  }
+}
+
+globalThis.WebSocket = FakeWebSocket;
+const { HeraldClient, tokenExpiry } = await import("../../Sources/HeraldServer/Resources/herald.js");
+
+/** A token whose payload says `exp` (the client never checks a signature). */
+function token(name, exp = Math.floor(Date.now() / 1000) + 3600) {
+  const encode = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${encode({ alg: "HS256" })}.${encode({ sub: name, exp })}.signature`;
+}
+
+function client(options = {}) {
+  const created = new HeraldClient({ url: "ws://herald.test/api/v1/ws", token: token("u"), ...options });
+  const statuses = [];
+  created.addEventListener("status", (event) => statuses.push(event.detail));
+  created.statuses = statuses;
+  return created;
+}
+
+/** Lets pending promise callbacks run (setImmediate is not among the mocked timers). */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+function live(socket, heartbeat = 30) {
+  socket.message({ type: "connection", status: "connected", heartbeat_interval: heartbeat });
+}
+
+describe("herald.js", () => {
+  beforeEach(() => {
+    FakeWebSocket.instances = [];
+    mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"], now: 1_800_000_000_000 });
+  });
+  afterEach(() => {
+    mock.timers.reset();
+    mock.restoreAll();
+  });
+
+  test("reconnects with exponential backoff and full jitter, capped at maxDelay", () => {
+    mock.method(Math, "random", () => 0.999);
+    const herald = client({ minDelay: 100, maxDelay: 1000 }).connect();
+    const delays = [];
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      FakeWebSocket.last.serverClose(1006);
+      delays.push(herald.statuses.at(-1).delay);
+      mock.timers.tick(delays.at(-1));
+    }
+    assert.deepEqual(delays, [99, 199, 399, 799, 999, 999]);
+    mock.method(Math, "random", () => 0);
+    FakeWebSocket.last.serverClose(1006);
+    assert.equal(herald.statuses.at(-1).delay, 0, "full jitter reaches down to zero");
+    assert.equal(FakeWebSocket.instances.length, 7);
+  });
+
+  test("1001 reconnects at once and resumes from the last id", () => {
+    const herald = client().connect();
+    live(FakeWebSocket.last);
+    FakeWebSocket.last.message({ type: "notification", id: 41, notification_type: "system", data: {} });
+    FakeWebSocket.last.message({ type: "notification", id: 42, notification_type: "system", data: {} });
+    FakeWebSocket.last.serverClose(1001, "server is shutting down");
+    assert.equal(herald.statuses.at(-1).delay, 0);
+    mock.timers.tick(0);
+    assert.equal(FakeWebSocket.instances.length, 2);
+    assert.equal(FakeWebSocket.last.url.searchParams.get("since"), "42");
+  });
+
+  test("a notification at or below the last id is dropped and counted, never shown twice", () => {
+    const herald = client({ since: 10 }).connect();
+    assert.equal(FakeWebSocket.last.url.searchParams.get("since"), "10");
+    const shown = [];
+    herald.addEventListener("notification", (event) => shown.push(event.detail.id));
+    live(FakeWebSocket.last);
+    for (const id of [11, 11, 9, 12]) FakeWebSocket.last.message({ type: "notification", id, data: {} });
+    assert.deepEqual(shown, [11, 12]);
+    assert.equal(herald.stats.duplicates, 2);
+  });
+
+  test("4401 asks the page for a token once and never sends the rejected one again", async () => {
+    const rejected = token("old");
+    const fresh = token("new");
+    let asked = 0;
+    const herald = client({ token: rejected, getToken: async () => { asked += 1; return fresh; } }).connect();
+    FakeWebSocket.last.serverClose(4401, "token expired");
+    await settle();
+    mock.timers.tick(0);
+    assert.equal(asked, 1);
+    assert.equal(FakeWebSocket.instances.length, 2);
+    assert.equal(FakeWebSocket.last.url.searchParams.get("token"), fresh);
+    // The page has nothing better: the client stays offline rather than retry the token it was refused.
+    herald.options.getToken = async () => fresh;
+    FakeWebSocket.last.serverClose(4401, "token revoked");
+    await settle();
+    mock.timers.tick(60_000);
+    assert.equal(FakeWebSocket.instances.length, 2);
+    assert.equal(herald.state, "offline");
+  });
+
+  test("4409 and 4410 stop: no reconnect, offline with the reason", () => {
+    for (const [code, reason] of [[4409, "replaced by a newer session"], [4410, "disconnected by an operator"]]) {
+      FakeWebSocket.instances = [];
+      const herald = client().connect();
+      live(FakeWebSocket.last);
+      FakeWebSocket.last.serverClose(code, reason);
+      mock.timers.tick(120_000);
+      assert.equal(FakeWebSocket.instances.length, 1, `${code} must not reconnect`);
+      assert.deepEqual(herald.statuses.at(-1), { state: "offline", code, reason });
+    }
+  });
+
+  test("4429 waits from limitDelay, not from minDelay", () => {
+    mock.method(Math, "random", () => 0.5);
+    const herald = client({ minDelay: 100, limitDelay: 5000 }).connect();
+    FakeWebSocket.last.serverClose(4429, "connection limit reached");
+    assert.equal(herald.statuses.at(-1).delay, 2500);
+    mock.timers.tick(2499);
+    assert.equal(FakeWebSocket.instances.length, 1);
+    mock.timers.tick(1);
+    assert.equal(FakeWebSocket.instances.length, 2);
+  });
+
+  test("deliveries are acknowledged in one frame after ackDelay", () => {
+    client({ ackDelay: 200 }).connect();
+    const socket = FakeWebSocket.last;
+    live(socket);
+    for (const id of [1, 2, 3]) socket.message({ type: "notification", id, data: {} });
+    assert.equal(socket.sent.filter((frame) => frame.type === "ack").length, 0);
+    mock.timers.tick(200);
+    assert.deepEqual(socket.sent.filter((frame) => frame.type === "ack"), [{ type: "ack", ids: [1, 2, 3] }]);
+  });
+
+  test("the token is refreshed in place shortly before exp", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const fresh = token("u", now + 7200);
+    client({ token: token("u", now + 600), refreshBefore: 60, getToken: async () => fresh }).connect();
+    const socket = FakeWebSocket.last;
+    live(socket, 100_000); // a heartbeat longer than the test, so the watchdog stays out of it
+    mock.timers.tick(539_000);
+    await settle();
+    assert.equal(socket.sent.filter((frame) => frame.type === "auth").length, 0);
+    mock.timers.tick(1_000);
+    await settle();
+    assert.deepEqual(socket.sent.filter((frame) => frame.type === "auth"), [{ type: "auth", token: fresh }]);
+    assert.equal(tokenExpiry(fresh), now + 7200);
+  });
+
+  test("a socket silent for two heartbeat intervals is dropped and replaced", () => {
+    mock.method(Math, "random", () => 0);
+    const herald = client().connect();
+    const socket = FakeWebSocket.last;
+    live(socket, 10);
+    mock.timers.tick(10_000);
+    assert.deepEqual(socket.sent.at(-1), { type: "ping" });
+    mock.timers.tick(20_000);
+    assert.equal(socket.closedWith?.code, 4000);
+    assert.equal(herald.state, "reconnecting");
+    mock.timers.tick(0);
+    assert.equal(FakeWebSocket.instances.length, 2);
+  });
+});
