@@ -35,7 +35,7 @@ struct ConfigurationTests {
         arguments: [
             ("PORT", "http"), ("PORT", "70000"), ("WS_HEARTBEAT_INTERVAL", "-1"), ("WS_LIMIT_POLICY", "random"),
             ("WS_MAX_CONNECTIONS_PER_USER", "0"), ("WS_MAX_MESSAGE_BYTES", "abc"), ("LOG_LEVEL", "loud"),
-            ("LOG_FORMAT", "xml"), ("JWT_LEEWAY", "soon"), ("DATABASE_POOL_SIZE", "0"),
+            ("LOG_FORMAT", "xml"), ("JWT_LEEWAY", "soon"), ("DATABASE_POOL_SIZE", "-1"),
             ("NOTIFICATION_TYPES", "ok,bad type"),
         ])
     func badValues(setting: String, value: String) throws {

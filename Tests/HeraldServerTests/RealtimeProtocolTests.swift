@@ -185,12 +185,13 @@ struct RealtimeProtocolTests {
             #expect(refused["code"] == .string("invalid_field"))
             #expect(refused["detail"]?.stringValue?.contains("256") == true)
 
-            // Each receipt statement is counted by a trigger of the test's own.
+            // Each receipt statement is counted, and slowed to 50 ms so acks pile up behind it, by a trigger of the
+            // test's own.
             try await server.sql("CREATE TABLE ack_statements (at timestamptz DEFAULT now())")
             try await server.sql(
                 """
                 CREATE FUNCTION count_ack() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN INSERT INTO ack_statements DEFAULT VALUES; RETURN NULL; END $$
+                BEGIN INSERT INTO ack_statements DEFAULT VALUES; PERFORM pg_sleep(0.05); RETURN NULL; END $$
                 """)
             try await server.sql(
                 """

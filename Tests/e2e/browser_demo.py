@@ -137,7 +137,8 @@ class Instance:
     def connections(self):
         if self.process is None or self.process.poll() is not None:
             return 0
-        return http("GET", f"http://127.0.0.1:{self.port}/api/v1/ws/status")[1]["connections"]["total_connections"]
+        # This instance's own sockets; the status totals are the whole cluster's.
+        return http("GET", f"http://127.0.0.1:{self.port}/api/v1/ws/status")[1]["instance"]["connections"]
 
     def stop(self, sig):
         if self.process and self.process.poll() is None:
@@ -261,7 +262,8 @@ def edge_checks(token):
 
     def routed():
         with open(access, errors="replace") as handle:
-            return [line for line in handle if "/api/v1/ws/ " in line]
+            # Not the plain-HTTP 426 above, whose line may be the only one written yet.
+            return [line for line in handle if "/api/v1/ws/ " in line and '" 426 ' not in line]
     lines = wait_for("the /api/v1/ws/ request in nginx's access log", routed, timeout=5)
     check("herald_sockets" in lines[-1], "/api/v1/ws/ goes to the socket location, as /api/v1/ws does")
 
@@ -383,6 +385,29 @@ def main():
         driver.find_element("css selector", "#token-form button").click()
         wait_for("live with the fresh token", lambda: page_state(driver)["state"] == "live", timeout=15)
         log("ok: live again after the page supplied a fresh token")
+
+        # 7. An operator sees the page's one socket, and disconnects the user everywhere: 4410, offline with the
+        # reason, and no reconnect. (The sockets of earlier pages are gone from the list once their close is
+        # recorded, a few milliseconds after it.)
+        def one_listed():
+            sessions = http("GET", f"{EDGE}/api/v1/ws/sessions?user_id=e2e-user", admin)[1]["sessions"]
+            if len(sessions) != 1:
+                raise AssertionError(f"listed: {[(s['instance'], s['connected_at']) for s in sessions]}, "
+                                     f"sockets per instance: {[i.connections() for i in instances]}")
+            return sessions[0]
+        session = wait_for("the page's socket alone listed", one_listed, timeout=10)
+        check(session["instance"] in ("e2e-1", "e2e-2") and session["user_agent"].find("Chrome") >= 0
+              and session["client_address"] == "::1", f"the session shows where it is and who holds it ({session})")
+        status, answer = http("DELETE", f"{EDGE}/api/v1/users/e2e-user/sessions", admin)
+        check(status == 202 and answer["closing"] == 1, f"disconnect-all answered {status} {answer}")
+        wait_for("offline after 4410", lambda: page_state(driver)["state"] == "offline", timeout=10)
+        shown = driver.execute_script("return [document.getElementById('status').textContent,"
+                                      " document.getElementById('status').dataset.code]")
+        check(shown == ["offline: disconnected by an operator", "4410"], f"the page says why ({shown})")
+        time.sleep(3)
+        check(sum(instance.connections() for instance in instances) == 0, "the page did not reconnect on its own")
+        check(page_state(driver)["state"] == "offline", "still offline three seconds later")
+        log("ok: an operator's disconnect left the page offline, saying why")
     finally:
         if driver:
             driver.quit()

@@ -135,6 +135,33 @@ describe("herald.js", () => {
     assert.equal(herald.state, "offline");
   });
 
+  test("leaving the page closes the socket with 1000; coming back from the cache resumes", () => {
+    globalThis.window = new EventTarget();
+    try {
+      const herald = client().connect();
+      live(FakeWebSocket.last);
+      FakeWebSocket.last.message({ type: "notification", id: 7, notification_type: "system", data: {} });
+      const left = FakeWebSocket.last;
+      window.dispatchEvent(new Event("pagehide"));
+      assert.deepEqual(left.closedWith, { code: 1000, reason: "page hidden" });
+      assert.equal(left.sent.at(-1).type, "ack", "what arrived is acknowledged before leaving");
+      left.serverClose(1000, "page hidden");
+      mock.timers.tick(60_000);
+      assert.equal(FakeWebSocket.instances.length, 1, "no reconnect while the page is hidden");
+      assert.equal(herald.state, "offline");
+      const shown = new Event("pageshow");
+      shown.persisted = true;
+      window.dispatchEvent(shown);
+      assert.equal(FakeWebSocket.instances.length, 2);
+      assert.equal(FakeWebSocket.last.url.searchParams.get("since"), "7");
+      herald.close();
+      window.dispatchEvent(shown);
+      assert.equal(FakeWebSocket.instances.length, 2, "a closed client stays closed");
+    } finally {
+      delete globalThis.window;
+    }
+  });
+
   test("4409 and 4410 stop: no reconnect, offline with the reason", () => {
     for (const [code, reason] of [[4409, "replaced by a newer session"], [4410, "disconnected by an operator"]]) {
       FakeWebSocket.instances = [];

@@ -13,13 +13,17 @@ public final class HeraldApp: Sendable {
     private let postgresTask: Task<Void, Never>
     private let listenerTask: Task<Void, Never>
     private let sweepTask: Task<Void, Never>
+    private let leaseTask: Task<Void, Never>
+    private let lease: InstanceLease
+    private let journal: SessionJournal
     /// The port actually bound (differs from the configured one when that is 0).
     public let port: Int
 
     private init(
         configuration: HeraldConfiguration, postgres: PostgresClient, application: Application,
         registry: SocketRegistry, metrics: HeraldMetrics, postgresTask: Task<Void, Never>,
-        listenerTask: Task<Void, Never>, sweepTask: Task<Void, Never>, port: Int
+        listenerTask: Task<Void, Never>, sweepTask: Task<Void, Never>, leaseTask: Task<Void, Never>,
+        lease: InstanceLease, journal: SessionJournal, port: Int
     ) {
         self.configuration = configuration
         self.postgres = postgres
@@ -29,6 +33,9 @@ public final class HeraldApp: Sendable {
         self.postgresTask = postgresTask
         self.listenerTask = listenerTask
         self.sweepTask = sweepTask
+        self.leaseTask = leaseTask
+        self.lease = lease
+        self.journal = journal
         self.port = port
     }
 
@@ -72,9 +79,15 @@ public final class HeraldApp: Sendable {
             eventLoops: loops, inbox: inboxStore,
             limiter: ConnectionLimiter(
                 limit: configuration.maxConnectionsPerUser, policy: configuration.limitPolicy), metrics: metrics)
+        let node = ClusterNode(instanceID: configuration.instanceID, version: RealtimeController.version)
+        let cluster = ClusterStore(client: postgres, logger: logger)
+        let revocations = RevocationStore(client: postgres, logger: logger)
+        let journal = SessionJournal(
+            store: cluster, node: node, limit: configuration.maxConnectionsPerUser, policy: configuration.limitPolicy,
+            registry: registry, metrics: metrics, logger: logger)
         let dispatcher = FanoutDispatcher(
-            registry: registry, store: fanout, instanceID: configuration.instanceID, logger: logger,
-            metrics: metrics)
+            registry: registry, store: fanout, instanceID: configuration.instanceID, incarnation: node.incarnation,
+            revocations: verifier.revocations, revocationStore: revocations, logger: logger, metrics: metrics)
         let listener = NotifyListener(
             configuration: try DatabaseURL.connectionConfiguration(databaseURL),
             target: DatabaseURL.target(databaseURL), dispatcher: dispatcher,
@@ -84,6 +97,10 @@ public final class HeraldApp: Sendable {
             store: SweepStore(client: postgres, idempotencyWindow: configuration.idempotencyWindow, logger: logger),
             logger: logger)
         let sweepTask = Task { await sweeper.run() }
+        let lease = InstanceLease(
+            store: cluster, node: node, lease: configuration.instanceLease, registry: registry, listener: listener,
+            journal: journal, logger: logger)
+        let leaseTask = Task { await lease.run() }
 
         let api = application.grouped("api", "v1")
         let authenticated = api.grouped(
@@ -103,11 +120,15 @@ public final class HeraldApp: Sendable {
                 heartbeatInterval: configuration.heartbeatInterval,
                 resumeMax: configuration.resumeMax, logger: logger, metrics: metrics,
                 handshakes: HandshakeGuard(
-                    maxSockets: configuration.maxSockets, ratePerAddress: configuration.connectRate)),
-            registry: registry, listener: listener, fanout: fanout, instanceID: configuration.instanceID,
-            startedAt: Date(), maxMessageBytes: configuration.maxMessageBytes,
+                    maxSockets: configuration.maxSockets, ratePerAddress: configuration.connectRate),
+                journal: journal),
+            registry: registry, listener: listener, fanout: fanout, node: node,
+            clusterStatus: ClusterStatus(store: cluster), maxMessageBytes: configuration.maxMessageBytes,
             sendBufferBytes: configuration.sendBufferBytes, clients: clients
         ).register(on: api, conformanceEcho: configuration.conformanceEcho)
+        SessionsController(
+            cluster: cluster, membership: membership, fanout: fanout, revocations: revocations, metrics: metrics
+        ).register(on: authenticated)
         let health = HealthController(fanout: fanout, listener: listener)
         let scrape = MetricsController(metrics: metrics, registry: registry)
         // Operators' endpoints answer at the root too, where probes and Prometheus look by default.
@@ -125,6 +146,7 @@ public final class HeraldApp: Sendable {
         } catch {
             listenerTask.cancel()
             sweepTask.cancel()
+            leaseTask.cancel()
             postgresTask.cancel()
             try? await application.asyncShutdown()
             throw error
@@ -133,7 +155,8 @@ public final class HeraldApp: Sendable {
         logger.info("herald listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
         return HeraldApp(
             configuration: configuration, postgres: postgres, application: application, registry: registry,
-            metrics: metrics, postgresTask: postgresTask, listenerTask: listenerTask, sweepTask: sweepTask, port: port)
+            metrics: metrics, postgresTask: postgresTask, listenerTask: listenerTask, sweepTask: sweepTask,
+            leaseTask: leaseTask, lease: lease, journal: journal, port: port)
     }
 
     /// Every route as `METHOD /path`, with parameters as `{name}`, and the statuses it declares it answers: what
@@ -157,6 +180,8 @@ public final class HeraldApp: Sendable {
         await registry.drain(timeout: .nanoseconds(nanoseconds), on: application.eventLoopGroup.any())
         await application.server.shutdown()
         try? await application.asyncShutdown()
+        leaseTask.cancel()
+        await lease.leave()
         listenerTask.cancel()
         sweepTask.cancel()
         postgresTask.cancel()

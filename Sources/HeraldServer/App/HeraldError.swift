@@ -26,6 +26,8 @@ public enum HeraldError: Error, Sendable, Equatable {
     case overloaded(String)
     /// A newer session of the same user took this socket's place (`evict_oldest`).
     case replaced(String)
+    /// An operator closed this socket through the sessions API: the client must not come back on its own.
+    case disconnected(String)
     /// This instance is draining or the peer stopped answering: reconnect, elsewhere if need be.
     case goingAway(String)
     /// Floods, a send buffer past its bound, and other abuse of the socket.
@@ -46,6 +48,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .tooManyRequests: return .tooManyRequests
         case .unavailable, .timedOut, .busy, .goingAway, .overloaded: return .serviceUnavailable
         case .replaced: return .conflict
+        case .disconnected: return .gone
         case .policyViolation: return .tooManyRequests
         case .invalidPayload: return .badRequest
         case .methodNotAllowed: return .methodNotAllowed
@@ -63,8 +66,20 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .overloaded, .busy: return .init(codeNumber: 1013)
         case .notFound, .validation, .badRequest, .policyViolation, .methodNotAllowed: return .policyViolation
         case .replaced: return .init(codeNumber: 4409)
+        case .disconnected: return .init(codeNumber: 4410)
         case .goingAway: return .goingAway
         case .invalidPayload: return .dataInconsistentWithMessage
+        }
+    }
+
+    /// The error a socket close order stands for (``SocketCloseOrder``), by its close code.
+    static func closing(code: UInt16, reason: String) -> HeraldError {
+        switch code {
+        case 4401: .unauthorized(reason)
+        case 4409: .replaced(reason)
+        case 4410: .disconnected(reason)
+        case 4429: .tooManyRequests(reason)
+        default: .goingAway(reason)
         }
     }
 
@@ -88,6 +103,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         case .busy: return "busy"
         case .overloaded: return "overloaded"
         case .replaced: return "replaced"
+        case .disconnected: return "disconnected"
         case .goingAway: return "going_away"
         case .policyViolation: return "policy_violation"
         case .invalidPayload: return "invalid_payload"
@@ -108,7 +124,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         switch self {
         case .unauthorized(let text), .forbidden(let text), .notFound(let text), .badRequest(let text),
             .payloadTooLarge(let text), .tooManyRequests(let text), .unavailable(let text), .timedOut(let text),
-            .busy(let text), .overloaded(let text), .replaced(let text),
+            .busy(let text), .overloaded(let text), .replaced(let text), .disconnected(let text),
             .goingAway(let text), .policyViolation(let text), .invalidPayload(let text):
             return text
         case .validation:

@@ -15,6 +15,11 @@ public final class HeraldMetrics: Sendable {
     private let publishToSend: CoreMetrics.Timer
     private let databaseErrors: [String: CoreMetrics.Counter]
     private let publishes: CoreMetrics.Counter
+    private let evictions: [String: CoreMetrics.Counter]
+    private let revocations: CoreMetrics.Counter
+
+    /// Why this instance closed sockets on the cluster's behalf (``evicted(_:count:)``).
+    public static let evictionReasons = ["replaced", "limit", "operator", "revoked"]
 
     /// Where the database errors counted by ``databaseError(_:)`` happened.
     public static let databaseComponents = ["rest", "listener", "realtime"]
@@ -48,6 +53,23 @@ public final class HeraldMetrics: Sendable {
         }
         databaseErrors = errors
         publishes = Counter(label: "herald_notifications_published_total", factory: factory)
+        var evicted: [String: CoreMetrics.Counter] = [:]
+        for reason in Self.evictionReasons {
+            evicted[reason] = Counter(
+                label: "herald_evictions_total", dimensions: [("reason", reason)], factory: factory)
+        }
+        evictions = evicted
+        revocations = Counter(label: "herald_revocations_total", factory: factory)
+    }
+
+    /// Sockets closed because the cluster decided so: the limit (`replaced`, `limit`), an operator, a revocation.
+    func evicted(_ reason: String, count: Int = 1) {
+        evictions[reason]?.increment(by: count)
+    }
+
+    /// A user's tokens revoked through the API.
+    func revoked() {
+        revocations.increment()
     }
 
     /// Adds one event loop's counts.

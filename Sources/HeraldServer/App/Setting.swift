@@ -20,6 +20,10 @@ public struct Setting: Sendable {
         Setting("HOST", "address to listen on", default: "127.0.0.1"),
         Setting("PORT", "port to listen on", default: "8000"),
         Setting("INSTANCE_ID", "name of this instance in status and logs (default: host-pid)"),
+        Setting(
+            "INSTANCE_LEASE",
+            "seconds after which a silent (dead) instance's sockets stop counting for the cluster; renewed every third",
+            default: "10"),
         Setting("MIGRATIONS_DIR", "folder of the SQL migrations", default: "Migrations"),
         Setting("JWT_SECRET", "HS256 secret"),
         Setting("JWT_PUBLIC_KEY_FILE", "PEM file with an RS256 or ES256 public key"),

@@ -10,13 +10,19 @@ public struct Principal: Sendable, Equatable {
     public let scopes: Set<String>
     /// `exp` as seconds since 1970.
     public let expiresAt: Double
+    /// `iat` as seconds since 1970, if the token has one: revocation refuses tokens issued before it.
+    public let issuedAt: Double?
 
-    public init(userID: String, locations: [String], role: Role, scopes: Set<String>, expiresAt: Double) {
+    public init(
+        userID: String, locations: [String], role: Role, scopes: Set<String>, expiresAt: Double,
+        issuedAt: Double? = nil
+    ) {
         self.userID = userID
         self.locations = Array(Set(locations)).sorted()
         self.role = role
         self.scopes = scopes
         self.expiresAt = expiresAt
+        self.issuedAt = issuedAt
     }
 
     /// Admins and backend services (the publish scope) may publish anywhere, broadcast included.

@@ -23,12 +23,18 @@ public struct TokenVerifier: Sendable {
     private let audience: String?
     private let leeway: Double
     private let verified = VerifiedTokenCache()
+    /// Revoked users' tokens, checked on every use; none in the fuzz target and in `herald token`.
+    let revocations: RevocationList
 
-    init(keySets: [String: KeySet], issuer: String?, audience: String?, leeway: Double) {
+    init(
+        keySets: [String: KeySet], issuer: String?, audience: String?, leeway: Double,
+        revocations: RevocationList = RevocationList()
+    ) {
         self.keySets = keySets
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        self.revocations = revocations
     }
 
     /// The algorithms this configuration accepts, e.g. `["HS256", "RS256"]`.
@@ -101,7 +107,7 @@ public struct TokenVerifier: Sendable {
         guard !token.isEmpty else { throw HeraldError.unauthorized("missing token") }
         guard token.utf8.count <= Self.maxTokenBytes else { throw HeraldError.unauthorized("token too large") }
         if let claims = verified.claims(for: token) {
-            return try principal(from: claims, now: now.timeIntervalSince1970)
+            return try unrevoked(try principal(from: claims, now: now.timeIntervalSince1970))
         }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = Self.base64URLDecode(parts[0]),
@@ -124,8 +130,14 @@ public struct TokenVerifier: Sendable {
         } catch {
             throw HeraldError.unauthorized("malformed token")
         }
-        let principal = try principal(from: claims, now: now.timeIntervalSince1970)
+        let principal = try unrevoked(try principal(from: claims, now: now.timeIntervalSince1970))
         if remember { verified.remember(claims, for: token) }
+        return principal
+    }
+
+    /// The last check, the dearest to keep current but cheap to make: a revoked user's older tokens are refused.
+    private func unrevoked(_ principal: Principal) throws -> Principal {
+        if revocations.isRevoked(principal) { throw HeraldError.unauthorized("token revoked") }
         return principal
     }
 
@@ -143,7 +155,7 @@ public struct TokenVerifier: Sendable {
         let scopes = Set((claims.scope ?? "").split(separator: " ").map(String.init))
         return Principal(
             userID: sub, locations: claims.allLocations, role: Role(claim: claims.role), scopes: scopes,
-            expiresAt: exp)
+            expiresAt: exp, issuedAt: claims.iat)
     }
 
     /// The `alg` echoed in a reason is attacker-chosen: keep it short and printable.

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -17,13 +18,22 @@ final class FanoutDispatcher: Sendable {
     private let instanceID: String
     private let logger: Logger
     private let metrics: HeraldMetrics
+    private let revocations: RevocationList
+    private let revocationStore: RevocationStore
+    private let incarnation: UUID
     /// The highest notification id handed to the registry: where a catch-up after a gap starts.
     private let lastID = NIOLockedValueBox<Int64>(0)
 
-    init(registry: SocketRegistry, store: FanoutStore, instanceID: String, logger: Logger, metrics: HeraldMetrics) {
+    init(
+        registry: SocketRegistry, store: FanoutStore, instanceID: String, incarnation: UUID,
+        revocations: RevocationList, revocationStore: RevocationStore, logger: Logger, metrics: HeraldMetrics
+    ) {
         self.registry = registry
         self.store = store
         self.instanceID = instanceID
+        self.incarnation = incarnation
+        self.revocations = revocations
+        self.revocationStore = revocationStore
         self.logger = logger
         self.metrics = metrics
     }
@@ -49,6 +59,12 @@ final class FanoutDispatcher: Sendable {
             _ = registry.deliver(event, on: registry.anyEventLoop)
         case .stored(let id):
             await handleStored(id)
+        case .closeSockets(let order):
+            if case .user(let user) = order.target, let before = order.issuedBefore {
+                revocations.record(user, before: before)
+            }
+            let closed = await registry.close(order, here: incarnation)
+            if closed > 0 { metrics.evicted(Self.evictionReason(order), count: closed) }
         }
     }
 
@@ -140,8 +156,19 @@ final class FanoutDispatcher: Sendable {
         registry.deliver(batch)
     }
 
+    /// The `herald_evictions_total` reason of a close order.
+    static func evictionReason(_ order: SocketCloseOrder) -> String {
+        switch order.code {
+        case 4401: "revoked"
+        case 4410: "operator"
+        case 4429: "limit"
+        default: "replaced"
+        }
+    }
+
     /// A fresh listener starts from what is committed now.
     func startFromLatest() async throws {
+        revocations.replace(with: try await revocationStore.all())
         let latest = try await store.latestID()
         lastID.withLockedValue { $0 = max($0, latest) }
     }
@@ -149,6 +176,8 @@ final class FanoutDispatcher: Sendable {
     /// After a lost listener connection: delivers what was committed during the gap (sessions drop what they
     /// already have), or resets every socket if the gap is too long, and refreshes cached unread counts.
     func catchUp() async throws {
+        // Revocations announced during the gap are in the table.
+        revocations.replace(with: try await revocationStore.all())
         let after = lastID.withLockedValue { $0 }
         let missed = try await store.notifications(after: after, limit: Self.catchUpLimit + 1)
         if missed.count > Self.catchUpLimit {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What travels on the `herald` NOTIFY channel between instances (SPEC §5).
 ///
 /// The format is line-based so a receiver routes on a small JSON header and forwards the item JSON untouched:
@@ -5,13 +7,16 @@
 /// - `r`, then one line of comma-separated ids: notifications too large for a payload, fetched by id;
 /// - `i`, then `{"u","r","ids","c"}`: an inbox change;
 /// - `e`, then `{"aud","t","o"}` and a data line: an ephemeral event;
-/// - `p`, then an id: a message too large for a payload, stored in `fanout_payloads` (``FanoutStore``).
+/// - `p`, then an id: a message too large for a payload, stored in `fanout_payloads` (``FanoutStore``);
+/// - `k`, then `{"i","l"}` (one instance's sockets) or `{"u"}` (a user's), with `"c"` the close code, `"m"` the
+///   reason and, for a revocation, `"b"` the moment before which tokens are refused: sockets to close.
 public enum FanoutMessage: Sendable, Equatable {
     case notifications([LiveNotification])
     case notificationIDs([Int64])
     case inbox(InboxChange)
     case event(EphemeralEvent)
     case stored(Int64)
+    case closeSockets(SocketCloseOrder)
 
     public static let channel = "herald"
     /// PostgreSQL refuses payloads of 8000 bytes or more.
@@ -65,6 +70,31 @@ public enum FanoutMessage: Sendable, Equatable {
             return "i\n" + writer.string
         case .stored(let id):
             return "p\n\(id)"
+        case .closeSockets(let order):
+            var writer = JSONWriter()
+            writer.beginObject()
+            switch order.target {
+            case .sockets(let incarnation, let localIDs):
+                writer.key("i")
+                writer.string(incarnation.uuidString.lowercased())
+                writer.key("l")
+                writer.beginArray()
+                for id in localIDs { writer.string(String(id)) }
+                writer.endArray()
+            case .user(let user):
+                writer.key("u")
+                writer.string(user)
+            }
+            writer.key("c")
+            writer.int(order.code)
+            writer.key("m")
+            writer.string(order.reason)
+            if let before = order.issuedBefore {
+                writer.key("b")
+                writer.double(before)
+            }
+            writer.endObject()
+            return "k\n" + writer.string
         case .event(let event):
             var writer = JSONWriter()
             writer.beginObject()
@@ -133,6 +163,28 @@ public enum FanoutMessage: Sendable, Equatable {
         case "p":
             guard lines.count == 2, let id = Int64(lines[1]) else { return nil }
             self = .stored(id)
+        case "k":
+            guard lines.count == 2, let header = JSONValue.parse(Array(lines[1].utf8)),
+                let code = header["c"]?.int64Value.flatMap(UInt16.init(exactly:)), let reason = header["m"]?.stringValue
+            else { return nil }
+            let target: SocketCloseOrder.Target
+            if let user = header["u"]?.stringValue {
+                target = .user(user)
+            } else if let incarnation = header["i"]?.stringValue.flatMap(UUID.init(uuidString:)),
+                case .array(let ids)? = header["l"]
+            {
+                target = .sockets(
+                    incarnation: incarnation, localIDs: ids.compactMap { $0.stringValue.flatMap(UInt64.init) })
+            } else {
+                return nil
+            }
+            let before: Double? =
+                switch header["b"] {
+                case .double(let value)?: value
+                case .int(let value)?: Double(value)
+                default: nil
+                }
+            self = .closeSockets(SocketCloseOrder(target: target, code: code, reason: reason, issuedBefore: before))
         case "e":
             guard lines.count == 3, let header = JSONValue.parse(Array(lines[1].utf8)),
                 case .array(let audiences)? = header["aud"], let type = header["t"]?.stringValue,

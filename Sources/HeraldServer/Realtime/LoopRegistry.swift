@@ -263,6 +263,19 @@ final class LoopRegistry {
         }
     }
 
+    /// Closes `user`'s sockets whose token `covers` accepts (by its `iat`); returns how many.
+    func closeUser(_ user: String, with reason: HeraldError, where covers: (Double?) -> Bool) -> Int {
+        var closed = 0
+        for session in (byUser[user] ?? [:]).values where covers(session.principal.issuedAt) {
+            session.close(reason)
+            closed += 1
+        }
+        return closed
+    }
+
+    /// The cluster rows of this loop's sockets (``SessionJournal/resync(_:)``).
+    func records() -> [ClusterStore.Opened] { sessions.values.compactMap(\.record) }
+
     /// Closes every socket with 1001 (SPEC §5 drain).
     func closeAll(_ reason: HeraldError) {
         for session in sessions.values { session.close(reason) }

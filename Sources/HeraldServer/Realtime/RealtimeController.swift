@@ -12,8 +12,8 @@ struct RealtimeController: Sendable {
     let registry: SocketRegistry
     let listener: NotifyListener
     let fanout: FanoutStore
-    let instanceID: String
-    let startedAt: Date
+    let node: ClusterNode
+    let clusterStatus: ClusterStatus
     let maxMessageBytes: Int
     let sendBufferBytes: Int
     let clients: ClientAddress
@@ -41,7 +41,8 @@ struct RealtimeController: Sendable {
         // While draining, refuse before the upgrade: a 503 lets nginx (proxy_next_upstream http_503) hand the
         // handshake to another instance at once, where a 1001 after it would cost the client a round trip.
         if registry.isDraining { throw HeraldError.goingAway("server is shutting down") }
-        try services.handshakes.admit(address: clients.of(request))
+        let address = clients.of(request)
+        try services.handshakes.admit(address: address)
         let query = QueryParameters(request)
         var failure: HeraldError?
         var principal = Principal(userID: "", locations: [], role: .user, scopes: [], expiresAt: 0)
@@ -60,29 +61,37 @@ struct RealtimeController: Sendable {
             }
         }
         let response = Response(status: .switchingProtocols)
+        let agent = request.headers.first(name: .userAgent).map { String($0.prefix(256)) }
         response.upgrader = SessionUpgrader(
-            principal: principal, authFailure: failure, since: since, maxMessageBytes: maxMessageBytes,
+            principal: principal, authFailure: failure, since: since,
+            handshake: (clientAddress: address, userAgent: agent), maxMessageBytes: maxMessageBytes,
             sendBufferBytes: sendBufferBytes, services: services, registry: registry)
         return response
     }
 
-    /// 6FB's status shape plus `instance` and `database`.
+    /// 6FB's status shape with the whole cluster's totals (every instance holding its lease), plus `instance`
+    /// (this one), `instances` (all of them) and `database`. The cluster's part is read at most once a second
+    /// (``ClusterStatus``); while PostgreSQL cannot be read it is this instance's own, and `scope` says so.
     func status(_ request: Request) async throws -> Response {
-        let snapshot = try await registry.snapshot(on: request.eventLoop).get()
-        let database = await fanout.isReachable()
+        let local = try await registry.snapshot(on: request.eventLoop).get()
+        let cluster = await clusterStatus.current()
+        let database = cluster != nil ? true : await fanout.isReachable()
+        let now = Date()
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("status")
         writer.string("active")
+        writer.key("scope")
+        writer.string(cluster == nil ? "instance" : "cluster")
         writer.key("connections")
         writer.beginObject()
         writer.key("total_users")
-        writer.int(snapshot.users.count)
+        writer.int(cluster?.totals.users ?? local.users.count)
         writer.key("total_connections")
-        writer.int(snapshot.connections)
+        writer.int(cluster?.totals.connections ?? local.connections)
         writer.key("by_location")
         writer.beginObject()
-        for (location, count) in snapshot.byLocation.sorted(by: { $0.key < $1.key }) {
+        for (location, count) in (cluster?.totals.byLocation ?? local.byLocation).sorted(by: { $0.key < $1.key }) {
             writer.key(location)
             writer.int(count)
         }
@@ -91,14 +100,33 @@ struct RealtimeController: Sendable {
         writer.key("instance")
         writer.beginObject()
         writer.key("id")
-        writer.string(instanceID)
+        writer.string(node.instanceID)
         writer.key("uptime")
-        writer.double((Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000)
+        writer.double((now.timeIntervalSince(node.startedAt) * 1000).rounded() / 1000)
         writer.key("version")
         writer.string(Self.version)
         writer.key("listener")
         writer.string(listener.isListening ? "listening" : "down")
+        writer.key("connections")
+        writer.int(local.connections)
         writer.endObject()
+        writer.key("instances")
+        writer.beginArray()
+        for instance in cluster?.instances ?? [] {
+            writer.beginObject()
+            writer.key("id")
+            writer.string(instance.instanceID)
+            writer.key("connections")
+            writer.int(instance.connections)
+            writer.key("uptime")
+            writer.double((now.timeIntervalSince(instance.startedAt) * 1000).rounded() / 1000)
+            writer.key("listener")
+            writer.string(instance.listening ? "listening" : "down")
+            writer.key("last_seen")
+            writer.string(Timestamp.string(instance.seenAt))
+            writer.endObject()
+        }
+        writer.endArray()
         writer.key("database")
         writer.string(database ? "ok" : "down")
         writer.endObject()

@@ -10,4 +10,6 @@ struct RealtimeServices: Sendable {
     let logger: Logger
     let metrics: HeraldMetrics
     let handshakes: HandshakeGuard
+    /// Where this instance's sockets are recorded for the cluster (the limit, sessions, presence, status).
+    let journal: SessionJournal
 }

@@ -27,6 +27,11 @@ final class SessionHandler: ChannelInboundHandler {
     private let shard: LoopRegistry
     private let authFailure: HeraldError?
     private let since: Int64?
+    /// What the sessions API shows of the handshake, until the socket is recorded.
+    private var handshake: (clientAddress: String?, userAgent: String?)?
+    /// This socket's row in the cluster's table of sockets (``SessionJournal``), written again when the locations
+    /// change or the instance's rows were forgotten while its lease had lapsed.
+    private(set) var record: ClusterStore.Opened?
     private var machine: SessionStateMachine
     private var context: ChannelHandlerContext?
     /// NIOWebSocket's encoder's context. What is written from it goes to the socket as it is, which is where an
@@ -44,12 +49,14 @@ final class SessionHandler: ChannelInboundHandler {
     private var closeReason: SocketCounters.Close?
 
     init(
-        principal: Principal, authFailure: HeraldError?, since: Int64?, services: RealtimeServices,
+        principal: Principal, authFailure: HeraldError?, since: Int64?,
+        handshake: (clientAddress: String?, userAgent: String?), services: RealtimeServices,
         registry: SocketRegistry, shard: LoopRegistry
     ) {
         self.principal = principal
         self.authFailure = authFailure
         self.since = since
+        self.handshake = handshake
         self.services = services
         self.registry = registry
         self.shard = shard
@@ -99,6 +106,12 @@ final class SessionHandler: ChannelInboundHandler {
         registered = true
         shard.counters.connects[SocketCounters.Connect.accepted.rawValue] += 1
         shard.add(self)
+        let record = ClusterStore.Opened(
+            sessionID: sessionID, localID: id, userID: principal.userID, locations: principal.locations,
+            connectedAt: Date(), clientAddress: handshake?.clientAddress, userAgent: handshake?.userAgent)
+        self.record = record
+        handshake = nil
+        services.journal.opened(record)
         let actions = machine.activated(since: since)
         write(
             ServerFrame.connection(
@@ -128,6 +141,7 @@ final class SessionHandler: ChannelInboundHandler {
         shard.counters.closes[(closeReason ?? .lost).rawValue] += 1
         shard.remove(self)
         registry.limiter.release(principal.userID, entry)
+        services.journal.closed(sessionID)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -356,6 +370,11 @@ final class SessionHandler: ChannelInboundHandler {
             let old = principal
             principal = fresh
             shard.relocate(self, from: old.locations)
+            if var record, record.locations != fresh.locations {
+                record.locations = fresh.locations
+                self.record = record
+                services.journal.opened(record)
+            }
             scheduleExpiry()
             write(ServerFrame.authOK(exp: fresh.expiresAt), .authOK)
         case .success:

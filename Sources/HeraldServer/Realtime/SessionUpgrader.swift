@@ -10,6 +10,7 @@ struct SessionUpgrader: Upgrader {
     let principal: Principal
     let authFailure: HeraldError?
     let since: Int64?
+    let handshake: (clientAddress: String?, userAgent: String?)
     let maxMessageBytes: Int
     let sendBufferBytes: Int
     let services: RealtimeServices
@@ -21,8 +22,8 @@ struct SessionUpgrader: Upgrader {
                 throw HeraldError.unavailable("no registry for this event loop")
             }
             return SessionHandler(
-                principal: principal, authFailure: authFailure, since: since, services: services,
-                registry: registry, shard: shard)
+                principal: principal, authFailure: authFailure, since: since, handshake: handshake,
+                services: services, registry: registry, shard: shard)
         }
     }
 

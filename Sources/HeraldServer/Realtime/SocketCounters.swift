@@ -19,7 +19,7 @@ struct SocketCounters {
     /// Why a registered socket went away.
     enum Close: Int, CaseIterable {
         case client, lost, goingAway, heartbeat, replaced, limit, unauthorized, policy, sendBuffer, tooBig
-        case invalidPayload, protocolError, internalError
+        case invalidPayload, protocolError, internalError, disconnected
 
         var label: String {
             switch self {
@@ -36,6 +36,7 @@ struct SocketCounters {
             case .invalidPayload: "invalid_payload"
             case .protocolError: "protocol_error"
             case .internalError: "internal_error"
+            case .disconnected: "disconnected"
             }
         }
 
@@ -49,6 +50,7 @@ struct SocketCounters {
             case 1009: self = .tooBig
             case 4401: self = .unauthorized
             case 4409: self = .replaced
+            case 4410: self = .disconnected
             case 4429: self = .limit
             default: self = .internalError
             }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -68,6 +69,36 @@ final class SocketRegistry: Sendable {
     func close(_ entry: ConnectionLimiter.Entry, with reason: HeraldError) {
         let box = shards[entry.shard]
         box.eventLoop.execute { box.value.session(entry.sessionID)?.close(reason) }
+    }
+
+    /// Closes the socket this instance knows as `localID` (its ``SessionHandler/id``), if it is still open.
+    func close(localID: UInt64, with reason: HeraldError) {
+        close(ConnectionLimiter.Entry(sessionID: localID, shard: Int(localID % UInt64(shards.count))), with: reason)
+    }
+
+    /// Carries out a close order for the sockets of this instance (`incarnation`) it names; returns how many it
+    /// closed.
+    @discardableResult
+    func close(_ order: SocketCloseOrder, here incarnation: UUID) async -> Int {
+        let reason = HeraldError.closing(code: order.code, reason: order.reason)
+        switch order.target {
+        case .sockets(let owner, let localIDs):
+            guard owner == incarnation else { return 0 }
+            for id in localIDs { close(localID: id, with: reason) }
+            return localIDs.count
+        case .user(let user):
+            let closed = onEveryShard { $0.closeUser(user, with: reason, where: order.covers(issuedAt:)) }
+            var count = 0
+            for future in closed { count += (try? await future.get()) ?? 0 }
+            return count
+        }
+    }
+
+    /// The cluster rows of every socket here.
+    func records() async -> [ClusterStore.Opened] {
+        var records: [ClusterStore.Opened] = []
+        for future in onEveryShard({ $0.records() }) { records += (try? await future.get()) ?? [] }
+        return records
     }
 
     func startHeartbeats(interval: Double) {

@@ -123,7 +123,9 @@ async function start() {
   client = new HeraldClient({ token, since: newest, getToken: askForToken });
   client.addEventListener("status", ({ detail }) => {
     status.dataset.state = detail.state;
-    status.textContent = detail.state;
+    status.dataset.code = detail.code ?? "";
+    // Offline for a reason the user should know (replaced by a newer tab, disconnected by an operator).
+    status.textContent = detail.reason ? `${detail.state}: ${detail.reason}` : detail.state;
   });
   client.addEventListener("notification", ({ detail }) => {
     window.heraldDemo.received.push(detail.id);

@@ -56,12 +56,32 @@ export class HeraldClient extends EventTarget {
     this.onOnline = () => {
       if (!this.stopped && this.state === "reconnecting") this.reconnectNow();
     };
+    // A page being left closes its socket at once, so the server frees the user's slot (the connection limit
+    // counts sockets) instead of holding a dead one until the heartbeat gives up; a page restored from the
+    // back/forward cache opens a new one and resumes.
+    this.onPageHide = () => {
+      if (this.stopped || !this.socket) return;
+      this.flushAcks();
+      clearTimeout(this.timer);
+      clearInterval(this.watchdog);
+      const socket = this.socket;
+      this.socket = null;
+      socket.close(1000, "page hidden");
+      this.setState("offline", {});
+    };
+    this.onPageShow = (event) => {
+      if (event.persisted && !this.stopped && !this.socket) this.open();
+    };
   }
 
   /** Opens the socket (again, after `close()`). */
   connect() {
     this.stopped = false;
-    if (typeof window !== "undefined") window.addEventListener("online", this.onOnline);
+    if (typeof window !== "undefined") {
+      window.addEventListener("online", this.onOnline);
+      window.addEventListener("pagehide", this.onPageHide);
+      window.addEventListener("pageshow", this.onPageShow);
+    }
     this.open();
     return this;
   }
@@ -73,7 +93,11 @@ export class HeraldClient extends EventTarget {
     clearTimeout(this.refreshTimer);
     clearInterval(this.watchdog);
     this.flushAcks();
-    if (typeof window !== "undefined") window.removeEventListener("online", this.onOnline);
+    if (typeof window !== "undefined") {
+      window.removeEventListener("online", this.onOnline);
+      window.removeEventListener("pagehide", this.onPageHide);
+      window.removeEventListener("pageshow", this.onPageShow);
+    }
     if (this.socket) this.socket.close(1000, "client closed");
     this.socket = null;
     this.setState("offline", {});

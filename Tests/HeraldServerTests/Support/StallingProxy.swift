@@ -3,8 +3,8 @@ import NIOCore
 import NIOPosix
 
 /// A TCP proxy to PostgreSQL that can go silent the way a broken network does: the connections it stalls stay
-/// open, but no byte crosses them any more in either direction, and nothing is closed. It can also refuse new
-/// connections (close them at once) for a while.
+/// open, but no byte crosses them any more in either direction, and nothing is closed. It can also cut every
+/// connection, and refuse new ones (close them at once) for a while.
 final class StallingProxy: Sendable {
     let port: Int
     private let server: any Channel
@@ -22,6 +22,7 @@ final class StallingProxy: Sendable {
         let carriedListen = NIOLockedValueBox(false)
         let stalled = NIOLockedValueBox(false)
         let upstreamPort = NIOLockedValueBox<Int?>(nil)
+        let channels = NIOLockedValueBox<[any Channel]>([])
     }
 
     private init(port: Int, server: any Channel, shared: Shared) {
@@ -44,6 +45,7 @@ final class StallingProxy: Sendable {
                     .connect(host: "127.0.0.1", port: upstreamPort)
                     .flatMap { outbound in
                         link.upstreamPort.withLockedValue { $0 = outbound.localAddress?.port }
+                        link.channels.withLockedValue { $0 = [inbound, outbound] }
                         let (toServer, toClient) = Relay.pair(link: link)
                         return inbound.pipeline.addHandler(toServer).flatMap {
                             outbound.pipeline.addHandler(toClient)
@@ -67,6 +69,13 @@ final class StallingProxy: Sendable {
     var poolPorts: [Int] {
         shared.links.withLockedValue { $0 }.filter { !$0.carriedListen.withLockedValue { $0 } }
             .compactMap { $0.upstreamPort.withLockedValue { $0 } }
+    }
+
+    /// Closes every connection, both ways, as a restart of PostgreSQL or a reset network does.
+    func cutAll() {
+        for link in shared.links.withLockedValue({ $0 }) {
+            for channel in link.channels.withLockedValue({ $0 }) { channel.close(promise: nil) }
+        }
     }
 
     /// Closes new connections at once while `refusing`.
