@@ -11,7 +11,10 @@
 -- counts the user's sockets, so two instances admitting the same user's sockets at once count one after the other
 -- and cannot both let the user past the limit.
 
-CREATE TABLE herald_instances (
+-- Both tables describe the present, not history, so they are UNLOGGED: writing them costs no WAL and their
+-- commits wait for no fsync, which keeps a storm of connects cheap. A crash of PostgreSQL empties them; each
+-- instance then finds its lease gone at its next renewal and writes its sockets again (InstanceLease).
+CREATE UNLOGGED TABLE herald_instances (
     incarnation uuid        PRIMARY KEY,  -- one run of one process; INSTANCE_ID may repeat across restarts
     instance_id text        NOT NULL,
     version     text        NOT NULL,
@@ -22,7 +25,7 @@ CREATE TABLE herald_instances (
     listening   boolean     NOT NULL DEFAULT false
 );
 
-CREATE TABLE ws_sessions (
+CREATE UNLOGGED TABLE ws_sessions (
     session_id     uuid        PRIMARY KEY,
     incarnation    uuid        NOT NULL,
     local_id       bigint      NOT NULL,  -- the instance's own handle on the socket
