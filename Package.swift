@@ -44,11 +44,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             exclude: ["Resources"],
             swiftSettings: fuzzFlags,
             plugins: ["EmbedResources"]
+        ),
+        // Test support, outside the server: the replay harnesses that the fuzz targets and their regression tests
+        // drive (the socket's inbound stack on an EmbeddedChannel, the token verifier with every algorithm family).
+        .target(
+            name: "HeraldReplay",
+            dependencies: [
+                "HeraldServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: fuzzFlags
         ),
         // Embeds Sources/HeraldServer/Resources (the OpenAPI document, herald.js, the demo and docs pages) in the
         // binary at build time.
@@ -82,6 +95,7 @@ let package = Package(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer",
+                "HeraldReplay",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -101,7 +115,7 @@ if fuzzing {
     ] {
         package.targets.append(
             .executableTarget(
-                name: name, dependencies: ["HeraldServer", "CLibFuzzer"], path: path,
+                name: name, dependencies: ["HeraldServer", "HeraldReplay", "CLibFuzzer"], path: path,
                 swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])],
                 linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]))
     }

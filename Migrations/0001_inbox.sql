@@ -1,4 +1,4 @@
--- Herald's inbox (SPEC §2).
+-- Herald's inbox.
 --
 -- A notification is stored once, whatever its audience. Personal ones (user_id) keep their recipient's read and
 -- delivered state on the row itself; location and broadcast ones are shared, so each recipient's state lives in
@@ -73,7 +73,7 @@ CREATE TABLE user_locations (
     seen_at   timestamptz NOT NULL DEFAULT now()
 );
 
--- The wire format's timestamps (SPEC §4): ISO 8601, UTC, milliseconds, 'Z'. Formatting in SQL lets rows go to
+-- The wire format's timestamps: ISO 8601, UTC, milliseconds, 'Z'. Formatting in SQL lets rows go to
 -- clients without a date round trip through Swift.
 CREATE FUNCTION herald_ts(t timestamptz) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

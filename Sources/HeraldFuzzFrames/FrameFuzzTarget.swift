@@ -1,7 +1,6 @@
 import CLibFuzzer
 import Foundation
-
-@testable import HeraldServer
+import HeraldReplay
 
 /// libFuzzer target: raw client bytes through the socket's inbound stack (``InboundReplay``). Built only with
 /// `HERALD_FUZZ=1` (see `make fuzz`), which instruments HeraldServer with `-sanitize=fuzzer,address`.

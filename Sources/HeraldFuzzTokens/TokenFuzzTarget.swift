@@ -1,8 +1,7 @@
 import CLibFuzzer
 import Dispatch
 import Foundation
-
-@testable import HeraldServer
+import HeraldReplay
 
 /// libFuzzer target: any bytes as a token through ``TokenReplay`` (size cap, header and `alg` checks, `kid`,
 /// jwt-kit's parsing and signature check, the claims). Built only with `HERALD_FUZZ=1` (see `make fuzz`).

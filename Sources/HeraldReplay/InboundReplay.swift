@@ -1,3 +1,4 @@
+import HeraldServer
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
@@ -6,10 +7,10 @@ import NIOWebSocket
 /// handler, ``MessageAssembler``) and parses each text message as a ``ClientMessage``, on an `EmbeddedChannel`.
 /// The libFuzzer target and its regression test drive exactly this, so a crash found by one is replayed by the
 /// other.
-enum InboundReplay {
+public enum InboundReplay {
     /// Returns how many messages parsed; anything malformed must end in an error frame or a close, never a trap.
     @discardableResult
-    static func run(_ bytes: [UInt8], maxMessageBytes: Int = 65_536) -> Int {
+    public static func run(_ bytes: [UInt8], maxMessageBytes: Int = 65_536) -> Int {
         let parsed = ParsedCounter()
         let channel = EmbeddedChannel()
         do {

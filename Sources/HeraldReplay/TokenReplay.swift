@@ -1,6 +1,8 @@
+import HeraldServer
+
 /// Verifies arbitrary text as a token with every algorithm family configured (HS256 and an ES256 JWKS), for the
 /// token fuzz target and its regression test: whatever the input, the answer is a principal or a typed refusal.
-enum TokenReplay {
+public enum TokenReplay {
     static let secret = "fuzz-secret-0123456789abcdef-0123456789"
     static let jwks = #"""
         {"keys":[{"kty":"EC","crv":"P-256","kid":"ec-1","use":"sig","alg":"ES256",
@@ -9,7 +11,7 @@ enum TokenReplay {
 
     /// `true` if `token` verified, `false` if it was refused; any other outcome is a bug.
     @discardableResult
-    static func run(_ token: String) async -> Bool {
+    public static func run(_ token: String) async -> Bool {
         guard
             let verifier = try? await TokenVerifier.make(
                 secret: secret, publicKeyPEM: nil, jwksJSON: jwks, issuer: nil, audience: nil, leeway: 0)

@@ -2,7 +2,7 @@ import ArgumentParser
 import NIOCore
 import NIOPosix
 
-/// `herald serve | migrate | token` (SPEC §6).
+/// `herald serve | migrate | token`.
 @main
 struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -17,20 +17,11 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
         let app: HeraldApp
         do {
-            app = try await HeraldApp.start(configuration, logger: logger, metrics: metrics)
+            app = try await HeraldApp.start(
+                configuration, logger: logger, metrics: metrics, signals: [.sigterm, .sigint])
         } catch {
             SettingFlags.fail(error)
         }
-        let signal = await Self.waitForTermination()
-        logger.info("shutting down", metadata: ["signal": "\(signal)"])
-        await app.shutdown()
-    }
-
-    /// Suspends until SIGTERM or SIGINT and returns which.
-    static func waitForTermination() async -> UnixSignal {
-        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-            return signal
-        }
-        return .sigterm
+        try await app.waitUntilStopped()
     }
 }

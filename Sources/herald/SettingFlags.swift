@@ -3,7 +3,7 @@ import Foundation
 import HeraldServer
 import Logging
 
-/// The settings of SPEC §6 as flags. They are passed through to ``HeraldConfiguration``, which knows every
+/// The settings as flags. They are passed through to ``HeraldConfiguration``, which knows every
 /// setting and validates them, so the CLI stays a thin shell.
 struct SettingFlags: ParsableArguments {
     static let help = Setting.all.map { setting in

@@ -2,10 +2,10 @@ import Foundation
 import HeraldServer
 import Testing
 
-/// A bad or missing setting stops start-up with one line naming it (SPEC §6).
+/// A bad or missing setting stops start-up with one line naming it.
 @Suite("Configuration")
 struct ConfigurationTests {
-    @Test("defaults follow SPEC §6")
+    @Test("defaults are the documented ones")
     func defaults() throws {
         let configuration = try HeraldConfiguration(environment: [:])
         #expect(configuration.host == "127.0.0.1")

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldReplay
 import Testing
 
 @testable import HeraldServer

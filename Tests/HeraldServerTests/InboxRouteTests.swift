@@ -2,7 +2,7 @@ import Foundation
 import HeraldServer
 import Testing
 
-/// Every `/notifications` route of SPEC §3, success and error bodies, field by field.
+/// Every `/notifications` route, success and error bodies, field by field.
 @Suite("Inbox routes")
 struct InboxRouteTests {
     static let itemFields: Set<String> = [

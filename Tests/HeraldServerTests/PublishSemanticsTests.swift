@@ -2,7 +2,7 @@ import Foundation
 import HeraldServer
 import Testing
 
-/// Idempotency, collapse, expiry, and per-recipient state of shared notifications (SPEC §2).
+/// Idempotency, collapse, expiry, and per-recipient state of shared notifications.
 @Suite("Publish semantics")
 struct PublishSemanticsTests {
     @Test("the same idempotency key returns the first result and stores nothing new")

@@ -3,7 +3,7 @@ import HeraldServer
 import NIOWebSocket
 import Testing
 
-/// The JSON protocol of SPEC §4 over real sockets.
+/// The JSON protocol of docs/protocol.md over real sockets.
 @Suite("WebSocket protocol")
 struct RealtimeProtocolTests {
     @Test("connection frame, ping, and error frames that leave the socket usable")

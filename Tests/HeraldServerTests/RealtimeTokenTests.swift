@@ -3,7 +3,7 @@ import HeraldServer
 import Testing
 
 /// The REST matrix of bad tokens, on the WebSocket: each one gets close 4401 with the same reason, and not one
-/// data frame before it (SPEC §1, §4).
+/// data frame before it.
 @Suite("Tokens on the WebSocket")
 struct RealtimeTokenTests {
     /// Connects with `token` (none at all when `nil`) and returns the close code and reason, and how many data

@@ -3,7 +3,7 @@ import HeraldServer
 import JWTKit
 import Testing
 
-/// Bad tokens on REST are refused with 401 and a reason that never echoes the token (SPEC §1).
+/// Bad tokens on REST are refused with 401 and a reason that never echoes the token.
 @Suite("Tokens on REST")
 struct TokenTests {
     static let fixtures = TestCluster.packageRoot.appendingPathComponent("Tests/HeraldServerTests/Fixtures")
@@ -51,7 +51,7 @@ struct TokenTests {
         if let token, token.count > 8 { #expect(!response.body.contains(token)) }
     }
 
-    /// The refused tokens of SPEC §1 and the reason each gets; `nil` is no token at all. The WebSocket suite
+    /// The refused tokens and the reason each gets; `nil` is no token at all. The WebSocket suite
     /// replays the same list, so REST and the socket refuse the same things for the same reasons.
     static func refusedTokens(_ server: TestServer) async throws -> [(token: String?, reason: String)] {
         let payload = Self.base64URL(#"{"sub":"tok","exp":\#(Int(Date().timeIntervalSince1970) + 600)}"#)

@@ -1,48 +1,52 @@
 import Logging
 import PostgresNIO
+import ServiceLifecycle
+import UnixSignals
 import Vapor
 
 /// One running Herald instance: the wiring of every component, and its start and stop. Nothing else constructs
 /// stores, verifiers or routes; tests start the same thing on port 0.
+///
+/// Everything long-lived is a service in one `ServiceGroup`, started in this order and shut down gracefully in the
+/// reverse one: the PostgreSQL pool, the database gate's probe, the NOTIFY listener, the instance lease, the
+/// membership writer, the socket journal, the sweeper, and last the HTTP server. A SIGTERM (or ``shutdown(timeout:)``)
+/// therefore drains the sockets first (1001), then writes what the journal and the membership writer still hold,
+/// gives the lease back, and closes the listener and the pool.
 public final class HeraldApp: Sendable {
     public let configuration: HeraldConfiguration
     public let postgres: PostgresClient
     let application: Application
     let registry: SocketRegistry
     public let metrics: HeraldMetrics
-    private let postgresTask: Task<Void, Never>
-    private let listenerTask: Task<Void, Never>
-    private let sweepTask: Task<Void, Never>
-    private let leaseTask: Task<Void, Never>
-    private let lease: InstanceLease
-    private let journal: SessionJournal
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+    private let server: HTTPServerService
     /// The port actually bound (differs from the configured one when that is 0).
     public let port: Int
 
     private init(
         configuration: HeraldConfiguration, postgres: PostgresClient, application: Application,
-        registry: SocketRegistry, metrics: HeraldMetrics, postgresTask: Task<Void, Never>,
-        listenerTask: Task<Void, Never>, sweepTask: Task<Void, Never>, leaseTask: Task<Void, Never>,
-        lease: InstanceLease, journal: SessionJournal, port: Int
+        registry: SocketRegistry, metrics: HeraldMetrics, group: ServiceGroup, running: Task<Void, any Error>,
+        server: HTTPServerService, port: Int
     ) {
         self.configuration = configuration
         self.postgres = postgres
         self.application = application
         self.registry = registry
         self.metrics = metrics
-        self.postgresTask = postgresTask
-        self.listenerTask = listenerTask
-        self.sweepTask = sweepTask
-        self.leaseTask = leaseTask
-        self.lease = lease
-        self.journal = journal
+        self.group = group
+        self.running = running
+        self.server = server
         self.port = port
     }
 
     /// Builds and starts an instance; it serves until ``shutdown()``. `metrics` is where its series go (`herald
     /// serve` shares it with swift-metrics' global factory, so Vapor's HTTP series land there too).
+    ///
+    /// With `signals` (`herald serve`: SIGTERM and SIGINT), receiving one shuts the instance down gracefully.
     public static func start(
-        _ configuration: HeraldConfiguration, logger: Logger, metrics: HeraldMetrics = HeraldMetrics()
+        _ configuration: HeraldConfiguration, logger: Logger, metrics: HeraldMetrics = HeraldMetrics(),
+        signals: [UnixSignal] = []
     ) async throws -> HeraldApp {
         let databaseURL = try configuration.requireDatabase()
         let verifier = try await configuration.makeTokenVerifier()
@@ -51,7 +55,6 @@ public final class HeraldApp: Sendable {
                 databaseURL, poolSize: configuration.databasePoolSize,
                 timeouts: DatabaseTimeouts(requestTimeout: configuration.requestTimeout)),
             backgroundLogger: logger)
-        let postgresTask = Task { await postgres.run() }
 
         let application = try await Application.make(.init(name: "production", arguments: ["herald"]))
         application.logger = logger
@@ -92,15 +95,12 @@ public final class HeraldApp: Sendable {
             configuration: try DatabaseURL.connectionConfiguration(databaseURL),
             target: DatabaseURL.target(databaseURL), dispatcher: dispatcher,
             logger: logger, metrics: metrics, gate: gate)
-        let listenerTask = Task { await listener.run() }
         let sweeper = InboxSweeper(
             store: SweepStore(client: postgres, idempotencyWindow: configuration.idempotencyWindow, logger: logger),
             logger: logger)
-        let sweepTask = Task { await sweeper.run() }
         let lease = InstanceLease(
             store: cluster, node: node, lease: configuration.instanceLease, registry: registry, listener: listener,
             journal: journal, logger: logger)
-        let leaseTask = Task { await lease.run() }
 
         let api = application.grouped("api", "v1")
         let authenticated = api.grouped(
@@ -141,22 +141,26 @@ public final class HeraldApp: Sendable {
         application.middleware.use(MethodNotAllowedMiddleware(routes: application.routes.all))
         registry.startHeartbeats(interval: configuration.heartbeatInterval)
 
+        let server = HTTPServerService(
+            application: application, registry: registry, host: configuration.host, port: configuration.port,
+            logger: logger)
+        var lifecycle = ServiceGroupConfiguration(
+            services: [postgres, gate, listener, lease, membership, journal, sweeper, server],
+            gracefulShutdownSignals: signals, logger: logger)
+        // A service stuck in its shutdown (a database that stopped answering) cannot hold the process for ever.
+        lifecycle.maximumGracefulShutdownDuration = .seconds(60)
+        let group = ServiceGroup(configuration: lifecycle)
+        let running = Task { try await group.run() }
         do {
-            try await application.server.start(address: .hostname(configuration.host, port: configuration.port))
+            let port = try await server.waitUntilBound()
+            return HeraldApp(
+                configuration: configuration, postgres: postgres, application: application, registry: registry,
+                metrics: metrics, group: group, running: running, server: server, port: port)
         } catch {
-            listenerTask.cancel()
-            sweepTask.cancel()
-            leaseTask.cancel()
-            postgresTask.cancel()
-            try? await application.asyncShutdown()
+            await group.triggerGracefulShutdown()
+            _ = await running.result
             throw error
         }
-        let port = application.http.server.shared.localAddress?.port ?? configuration.port
-        logger.info("herald listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
-        return HeraldApp(
-            configuration: configuration, postgres: postgres, application: application, registry: registry,
-            metrics: metrics, postgresTask: postgresTask, listenerTask: listenerTask, sweepTask: sweepTask,
-            leaseTask: leaseTask, lease: lease, journal: journal, port: port)
     }
 
     /// Every route as `METHOD /path`, with parameters as `{name}`, and the statuses it declares it answers: what
@@ -173,17 +177,28 @@ public final class HeraldApp: Sendable {
         return routes
     }
 
-    /// Drains (SPEC §5): stops admitting sockets, closes every socket with 1001 and waits for them to go (at most
-    /// `timeout`), then stops the HTTP server, the listener and the database pool.
+    /// Shuts the instance down gracefully (as a SIGTERM does): the sockets drain with 1001 for at most `timeout`,
+    /// then every service stops in turn. Returns when all have.
     public func shutdown(timeout: Duration = .seconds(10)) async {
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        await registry.drain(timeout: .nanoseconds(nanoseconds), on: application.eventLoopGroup.any())
-        await application.server.shutdown()
-        try? await application.asyncShutdown()
-        leaseTask.cancel()
-        await lease.leave()
-        listenerTask.cancel()
-        sweepTask.cancel()
-        postgresTask.cancel()
+        server.drainTimeout = timeout
+        await group.triggerGracefulShutdown()
+        let running = running
+        let stopped = await Timebox.value(within: timeout + Self.stopGrace) { () -> Bool in
+            _ = await running.result
+            return true
+        }
+        if stopped != true {
+            application.logger.error("the services did not stop in time after the drain; cancelling them")
+            running.cancel()
+        }
+    }
+
+    /// How long the services get, after the drain, to write what they hold and let go of the database.
+    static let stopGrace: Duration = .seconds(20)
+
+    /// Waits until the instance has stopped (after a signal given to ``start(_:logger:metrics:signals:)``, or a
+    /// ``shutdown(timeout:)``); throws what stopped it if a service failed.
+    public func waitUntilStopped() async throws {
+        try await running.value
     }
 }

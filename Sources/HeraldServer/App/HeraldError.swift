@@ -6,7 +6,7 @@ import NIOWebSocket
 public enum HeraldError: Error, Sendable, Equatable {
     /// Missing, malformed, expired or wrongly signed token. The reason never contains the token.
     case unauthorized(String)
-    /// Authenticated, but the role may not do this (SPEC §1 publish rules).
+    /// Authenticated, but the role may not do this (the publish rules).
     case forbidden(String)
     /// Absent, or not visible to the caller: the two are deliberately indistinguishable.
     case notFound(String)
@@ -55,7 +55,7 @@ public enum HeraldError: Error, Sendable, Equatable {
         }
     }
 
-    /// The close code of SPEC §4 for failures that end a socket.
+    /// The close code (docs/protocol.md) for failures that end a socket.
     public var closeCode: WebSocketErrorCode {
         switch self {
         case .unauthorized: return .init(codeNumber: 4401)

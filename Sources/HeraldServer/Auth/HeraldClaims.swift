@@ -1,6 +1,6 @@
 import JWTKit
 
-/// The JWT payload of SPEC §1. Ids may be strings or JSON numbers, so the claims are decoded by hand.
+/// The JWT payload (docs/protocol.md, Authentication). Ids may be strings or JSON numbers, so the claims are decoded by hand.
 ///
 /// `verify(using:)` only checks that the claims Herald needs are present. The time and issuer checks need the
 /// configured leeway, issuer and audience, so ``TokenVerifier`` does them right after the signature is checked;

@@ -1,16 +1,20 @@
 import Logging
 import NIOConcurrencyHelpers
 import PostgresNIO
+import ServiceLifecycle
 
 /// Remembers which locations each user's latest token named, so that staff may publish to "users at their
-/// locations" (SPEC §1) although Herald has no user directory: tokens are the only source of membership.
+/// locations" although Herald has no user directory: tokens are the only source of membership.
 ///
 /// Recording happens on every authenticated request, at every socket handshake and at every token refresh on a
 /// socket, so an in-process cache skips the write while a user's locations are unchanged and were written less
 /// than ``refreshInterval`` ago. A membership counts for ``maxAge`` after the user was last seen with it
 /// (`MEMBERSHIP_MAX_AGE`): a user who left a location and never came back with a new token stops being one of
 /// its users for staff after that long.
-public final class MembershipStore: Sendable {
+///
+/// It is a service: the handshake's writes are batched by its loop, which writes what is left on a graceful
+/// shutdown.
+public final class MembershipStore: Service, Sendable {
     /// How long a recorded membership is trusted without writing `seen_at` again.
     static let refreshInterval: Duration = .seconds(600)
     private static let cacheLimit = 100_000
@@ -19,7 +23,8 @@ public final class MembershipStore: Sendable {
     private let logger: Logger
     private let maxAge: Double
     private let recent = NIOLockedValueBox([String: (locations: [String], at: ContinuousClock.Instant)]())
-    private let queued = NIOLockedValueBox((pending: [String: [String]](), flushing: false))
+    private let pending = NIOLockedValueBox([String: [String]]())
+    private let doorbell = Doorbell()
 
     /// `maxAge` is in seconds.
     public init(client: PostgresClient, maxAge: Double = 30 * 86400, logger: Logger) {
@@ -44,29 +49,34 @@ public final class MembershipStore: Sendable {
     /// a few statements), for the socket handshake, which must not wait on the database.
     public func remember(_ principal: Principal) {
         if isFresh(principal) { return }
-        let start = queued.withLockedValue { state -> Bool in
-            state.pending[principal.userID] = principal.locations
-            guard !state.flushing else { return false }
-            state.flushing = true
-            return true
+        pending.withLockedValue { $0[principal.userID] = principal.locations }
+        doorbell.ring()
+    }
+
+    /// Writes what the handshakes remembered, until a graceful shutdown, then what is left (for at most 2 s).
+    public func run() async {
+        await withGracefulShutdownHandler {
+            for await _ in doorbell.wakeUps { await flush() }
+        } onGracefulShutdown: {
+            self.doorbell.close()
         }
-        guard start else { return }
-        Task {
-            while true {
-                let batch = queued.withLockedValue { state -> [(String, [String])] in
-                    let batch = Array(state.pending.prefix(1000))
-                    for (user, _) in batch { state.pending[user] = nil }
-                    if batch.isEmpty { state.flushing = false }
-                    return batch
-                }
-                if batch.isEmpty { return }
-                do {
-                    try await store(batch)
-                } catch {
-                    logger.warning(
-                        "could not record locations",
-                        metadata: ["error": "\(DatabaseFailure.description(of: error))", "users": "\(batch.count)"])
-                }
+        _ = await Timebox.value(within: .seconds(2)) { await self.flush() }
+    }
+
+    private func flush() async {
+        while true {
+            let batch = pending.withLockedValue { pending -> [(String, [String])] in
+                let batch = Array(pending.prefix(1000))
+                for (user, _) in batch { pending[user] = nil }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                try await store(batch)
+            } catch {
+                logger.warning(
+                    "could not record locations",
+                    metadata: ["error": "\(DatabaseFailure.description(of: error))", "users": "\(batch.count)"])
             }
         }
     }

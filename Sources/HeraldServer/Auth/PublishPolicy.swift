@@ -1,4 +1,4 @@
-/// Who may publish where (SPEC §1): admins and the publish scope anywhere, staff only to their own locations and
+/// Who may publish where: admins and the publish scope anywhere, staff only to their own locations and
 /// to users last seen at them, plain users nowhere.
 public struct PublishPolicy: Sendable {
     private let membership: MembershipStore

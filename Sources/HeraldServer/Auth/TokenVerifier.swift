@@ -1,7 +1,7 @@
 import Foundation
 import JWTKit
 
-/// Verifies bearer tokens (SPEC §1) and turns them into a ``Principal``.
+/// Verifies bearer tokens and turns them into a ``Principal``.
 ///
 /// jwt-kit checks the signature. Everything it leaves to the caller is checked here, before the signature is
 /// even looked at where possible: the size, the shape, that the header's `alg` is one this configuration has a key

@@ -1,11 +1,13 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Keeps this instance's lease in PostgreSQL (`INSTANCE_LEASE`): renewed every third of it with the instance's
 /// counts, so an instance that dies stops counting, with every socket it held, once its lease runs out. It also
 /// forgets instances dead for a minute, and, when its own lease comes back after the database was unreachable,
 /// writes its sockets again (the others may have forgotten them) and has the limit decided again for their users.
-struct InstanceLease: Sendable {
+/// On a graceful shutdown it gives the lease back, after the sockets have drained.
+struct InstanceLease: Service {
     private let store: ClusterStore
     private let node: ClusterNode
     private let lease: Double
@@ -52,9 +54,15 @@ struct InstanceLease: Sendable {
         var description: String { "PostgreSQL did not answer in time" }
     }
 
+    /// Holds the lease until a graceful shutdown, then gives it back.
+    func run() async {
+        await cancelWhenGracefulShutdown { await self.hold() }
+        await leave()
+    }
+
     /// Takes the lease at once, then renews it every third of it until cancelled. When a renewal finds the lease
     /// had lapsed, this instance's sockets are written again and their users' limit decided again.
-    func run() async {
+    private func hold() async {
         var rounds = 0
         var held = false
         while !Task.isCancelled {
@@ -82,7 +90,7 @@ struct InstanceLease: Sendable {
 
     /// Gives the lease back and forgets this instance's sockets (a clean shutdown), so no one waits for it to run
     /// out; without the database, the lease runs out instead.
-    func leave() async {
+    private func leave() async {
         let (store, incarnation) = (store, node.incarnation)
         _ = await Timebox.value(within: .seconds(2)) { try? await store.leave(incarnation) }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// Records this instance's sockets in PostgreSQL in batches, and carries out what the cluster-wide connection
 /// limit decides (``ClusterStore/record(opened:closed:recheck:as:limit:policy:)``).
@@ -12,7 +13,10 @@ import NIOConcurrencyHelpers
 ///
 /// While PostgreSQL is down, sockets are admitted up to the per-instance limit and the batch waits, retried with
 /// backoff; once it is written the cluster's limit applies again and any excess is closed.
-final class SessionJournal: Sendable {
+///
+/// It is a service: its loop writes the batches, woken by the changes, and on a graceful shutdown makes one last
+/// bounded attempt at what is left.
+final class SessionJournal: Service, Sendable {
     /// Sockets written per statement at most.
     static let batch = 1000
 
@@ -24,6 +28,7 @@ final class SessionJournal: Sendable {
     private let metrics: HeraldMetrics
     private let logger: Logger
     private let state = NIOLockedValueBox(SessionJournalState())
+    private let doorbell = Doorbell()
 
     init(
         store: ClusterStore, node: ClusterNode, limit: Int, policy: HeraldConfiguration.LimitPolicy,
@@ -55,13 +60,31 @@ final class SessionJournal: Sendable {
     }
 
     private func startFlush(if needed: Bool) {
-        if needed { Task { await flush() } }
+        if needed { doorbell.ring() }
     }
 
-    /// Writes batches until nothing is pending; a failed batch is put back and retried with backoff.
-    private func flush() async {
+    /// How long a flush lets changes gather before each batch after its first: a lone connect is written at once,
+    /// a storm of them in a few dozen statements a second rather than one per socket.
+    static let gather: Duration = .milliseconds(10)
+
+    func run() async {
+        await withGracefulShutdownHandler {
+            for await _ in doorbell.wakeUps { await flush(retrying: true) }
+        } onGracefulShutdown: {
+            self.doorbell.close()
+        }
+        await flush(retrying: false)
+    }
+
+    /// Writes batches until nothing is pending. A failed batch is put back and, while `retrying` and the service
+    /// is not stopping, retried with backoff.
+    private func flush(retrying: Bool) async {
         var backoff = Duration.milliseconds(100)
-        while let batch = state.withLockedValue({ $0.nextBatch(limit: Self.batch) }) {
+        var first = true
+        while true {
+            if !first { try? await Task.sleep(for: Self.gather) }
+            first = false
+            guard let batch = state.withLockedValue({ $0.nextBatch(limit: Self.batch) }) else { return }
             do {
                 let over = try await record(batch)
                 close(over.filter { $0.incarnation == node.incarnation })
@@ -71,6 +94,7 @@ final class SessionJournal: Sendable {
                     "could not record sockets; admitting up to the per-instance limit until the database answers",
                     metadata: ["error": "\(DatabaseFailure.description(of: error))", "opened": "\(batch.opened.count)"])
                 state.withLockedValue { $0.failed(batch) }
+                guard retrying, !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(2))
             }

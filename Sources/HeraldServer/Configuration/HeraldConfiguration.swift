@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 
-/// The validated settings of one Herald process (SPEC §6). Built once at start-up and passed down; nothing reads
+/// The validated settings of one Herald process. Built once at start-up and passed down; nothing reads
 /// the environment after this.
 public struct HeraldConfiguration: Sendable {
     public enum LimitPolicy: String, Sendable {

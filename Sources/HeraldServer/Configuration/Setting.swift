@@ -1,4 +1,4 @@
-/// One setting of SPEC §6: an environment variable, and the flag that overrides it.
+/// One setting: an environment variable, and the flag that overrides it.
 public struct Setting: Sendable {
     public let name: String
     public let help: String

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What travels on the `herald` NOTIFY channel between instances (SPEC §5).
+/// What travels on the `herald` NOTIFY channel between instances.
 ///
 /// The format is line-based so a receiver routes on a small JSON header and forwards the item JSON untouched:
 /// - `n`, then per notification a header line `{"id","aud","t","exp","rep","at"}` and an item line;

@@ -1,4 +1,4 @@
-/// A change to one user's inbox made through REST, with the unread count after it (SPEC §3, §4 `inbox`).
+/// A change to one user's inbox made through REST, with the unread count after it (the `inbox` frame).
 public struct InboxChange: Sendable, Equatable {
     public enum Reason: String, Sendable {
         case created, read, unread, deleted, cleared

@@ -1,7 +1,7 @@
 import Logging
 
 /// Tells every instance that a user's inbox changed through REST, with the count after the change, so each
-/// pushes `{"type":"inbox"}` to that user's sockets (SPEC §3). The change is already committed; a failure here
+/// pushes `{"type":"inbox"}` to that user's sockets. The change is already committed; a failure here
 /// is logged, never turned into a failed request.
 public struct InboxNotifier: Sendable {
     private let inbox: InboxStore

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A fresh notification's `n` entry (SPEC §5: header line, item line) as text around the four values only the
+/// A fresh notification's `n` entry (header line, item line) as text around the four values only the
 /// inserting statement knows: the id, the audience, the stored `data` (jsonb's normal form, which is what every
 /// later read returns) and `created_at`. A one-row publish can then insert and NOTIFY in one statement, one round
 /// trip, instead of five (BEGIN, lock, insert, NOTIFY, COMMIT).

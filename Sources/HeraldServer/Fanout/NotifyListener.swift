@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import PostgresNIO
+import ServiceLifecycle
 
 /// Holds the LISTEN connection of this instance. It is its own connection, outside the pool, and comes back by
 /// itself after PostgreSQL restarts or the connection drops, catching sockets up on the gap.
@@ -10,7 +11,9 @@ import PostgresNIO
 /// readiness stays green. Every ``probeInterval`` the listener therefore asks the server for a round trip on that
 /// same connection; no answer within ``probeDeadline`` and it drops the connection, reports not listening, and
 /// reconnects and catches up.
-final class NotifyListener: Sendable {
+///
+/// It is a service, stopped by a graceful shutdown once the sockets it delivers to are gone.
+final class NotifyListener: Service, Sendable {
     static let probeInterval: Duration = .seconds(2)
     static let probeDeadline: Duration = .seconds(3)
 
@@ -51,8 +54,12 @@ final class NotifyListener: Sendable {
     /// Whether LISTEN is in place right now (part of readiness).
     var isListening: Bool { listening.withLockedValue { $0 } }
 
-    /// Listens until the task is cancelled.
     func run() async {
+        await cancelWhenGracefulShutdown { await self.keepListening() }
+    }
+
+    /// Listens until the task is cancelled.
+    private func keepListening() async {
         var first = true
         var backoff = Duration.milliseconds(100)
         var attempt = 0

@@ -1,7 +1,7 @@
 import Foundation
 import Vapor
 
-/// The `/notifications` routes of SPEC §3, with the 6FB paths and bodies. A trailing slash reaches the same
+/// The `/notifications` routes, with the 6FB paths and bodies. A trailing slash reaches the same
 /// route (Vapor drops empty path components), so nothing redirects.
 public struct InboxController: Sendable {
     static let maxOffset = 100_000
@@ -160,7 +160,7 @@ public struct InboxController: Sendable {
 
     // MARK: Helpers
 
-    /// The list parameters of SPEC §3; every bad one is reported, FastAPI style.
+    /// The list parameters; every bad one is reported, FastAPI style.
     static func filter(from request: Request) throws -> InboxFilter {
         let query = QueryParameters(request)
         var issues: [ValidationIssue] = []

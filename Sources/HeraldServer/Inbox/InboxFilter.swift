@@ -1,4 +1,4 @@
-/// The query parameters of a list request (SPEC §3), already validated.
+/// The query parameters of a list request, already validated.
 public struct InboxFilter: Sendable, Equatable {
     public var limit = 50
     public var offset = 0

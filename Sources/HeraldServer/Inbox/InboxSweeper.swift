@@ -1,10 +1,11 @@
 import Logging
+import ServiceLifecycle
 
 /// Deletes in the background, a batch at a time, what no client can see any more (``SweepStore``): expired
 /// notifications, so the expired rows a count must still subtract one by one stay few, the personal rows users
-/// cleared, and idempotency keys past their window. It is housekeeping, so a failure (the database restarting) is logged and retried on the next
-/// round.
-public struct InboxSweeper: Sendable {
+/// cleared, and idempotency keys past their window. It is housekeeping, so a failure (the database restarting) is
+/// logged and retried on the next round, and a graceful shutdown stops it wherever it is.
+public struct InboxSweeper: Service {
     private let store: SweepStore
     private let interval: Duration
     private let logger: Logger
@@ -15,8 +16,12 @@ public struct InboxSweeper: Sendable {
         self.logger = logger
     }
 
-    /// Sweeps every `interval` until cancelled; a full batch is followed at once by the next.
     public func run() async {
+        await cancelWhenGracefulShutdown { await self.sweep() }
+    }
+
+    /// Sweeps every `interval` until cancelled; a full batch is followed at once by the next.
+    private func sweep() async {
         while !Task.isCancelled {
             do {
                 var swept = 0

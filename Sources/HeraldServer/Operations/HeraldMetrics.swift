@@ -1,7 +1,7 @@
 import CoreMetrics
 import Prometheus
 
-/// The Prometheus series of SPEC §3 (`/metrics`), made through swift-metrics with a factory over this instance's
+/// The Prometheus series of `/metrics` (docs/operations.md), made through swift-metrics with a factory over this instance's
 /// own registry: no global metrics system, so tests run several instances in one process and each reports only
 /// its own traffic. `herald serve` also bootstraps swift-metrics with the same registry, which adds Vapor's
 /// `http_requests_total` and request-duration series.

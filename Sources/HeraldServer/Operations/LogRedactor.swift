@@ -1,4 +1,4 @@
-/// Keeps credentials out of logs (SPEC §1): JWTs wherever they appear, the value of any `token=` query parameter,
+/// Keeps credentials out of logs: JWTs wherever they appear, the value of any `token=` query parameter,
 /// and `Bearer` credentials. Every log handler Herald installs runs each message and metadata value through it,
 /// so a library that logs a URL or a header (Vapor does at trace level) cannot leak one either.
 public enum LogRedactor {

@@ -1,6 +1,6 @@
-/// A client frame of SPEC §4, parsed and checked. A frame that fails is answered with an `error` frame and the
+/// A client frame (docs/protocol.md), parsed and checked. A frame that fails is answered with an `error` frame and the
 /// socket stays open.
-enum ClientMessage: Equatable {
+package enum ClientMessage: Equatable {
     case ping
     case subscribe([String])
     case unsubscribe([String])
@@ -12,7 +12,7 @@ enum ClientMessage: Equatable {
     static let maxEventTypes = 100
 
     /// Parses `text`, or throws a ``FrameError`` saying what is wrong.
-    static func parse(_ text: String) throws(FrameError) -> ClientMessage {
+    package static func parse(_ text: String) throws(FrameError) -> ClientMessage {
         guard let value = JSONValue.parse(Array(text.utf8)) else {
             throw FrameError(code: .invalidJSON, detail: "invalid JSON")
         }

@@ -1,6 +1,6 @@
-/// Why a client message was refused: the `code` and `detail` of the `error` frame that answers it (SPEC §4). The
+/// Why a client message was refused: the `code` and `detail` of the `error` frame that answers it. The
 /// socket stays open; only a flood of these closes it.
-struct FrameError: Error, Equatable {
+package struct FrameError: Error, Equatable {
     enum Code: String {
         case invalidJSON = "invalid_json"
         case badRequest = "bad_request"

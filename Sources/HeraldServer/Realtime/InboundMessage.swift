@@ -1,7 +1,7 @@
 import NIOCore
 
 /// What ``MessageAssembler`` hands the session: whole messages, and a sign of life for every pong.
-enum InboundMessage {
+package enum InboundMessage {
     case text(String)
     case binary(ByteBuffer)
     case pong

@@ -276,7 +276,7 @@ final class LoopRegistry {
     /// The cluster rows of this loop's sockets (``SessionJournal/resync(_:)``).
     func records() -> [ClusterStore.Opened] { sessions.values.compactMap(\.record) }
 
-    /// Closes every socket with 1001 (SPEC §5 drain).
+    /// Closes every socket with 1001 (the drain of a graceful shutdown).
     func closeAll(_ reason: HeraldError) {
         for session in sessions.values { session.close(reason) }
     }

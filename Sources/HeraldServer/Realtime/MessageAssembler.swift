@@ -4,10 +4,10 @@ import NIOWebSocket
 /// The RFC 6455 layer above NIOWebSocket's frame codec: joins fragments into messages up to
 /// `WS_MAX_MESSAGE_BYTES` (1009 past it), checks text is UTF-8 (1007), answers pings, and completes the close
 /// handshake. The session above it sees only whole messages.
-final class MessageAssembler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias InboundOut = InboundMessage
-    typealias OutboundOut = WebSocketFrame
+package final class MessageAssembler: ChannelInboundHandler {
+    package typealias InboundIn = WebSocketFrame
+    package typealias InboundOut = InboundMessage
+    package typealias OutboundOut = WebSocketFrame
 
     private let maxMessageBytes: Int
     private var fragments: ByteBuffer?
@@ -15,11 +15,11 @@ final class MessageAssembler: ChannelInboundHandler {
     private var utf8 = UTF8Validator()
     private var closeSent = false
 
-    init(maxMessageBytes: Int) {
+    package init(maxMessageBytes: Int) {
         self.maxMessageBytes = maxMessageBytes
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         // After our close frame only the peer's close matters; everything else is read and dropped.
         if closeSent && frame.opcode != .connectionClose { return }
@@ -137,7 +137,7 @@ final class MessageAssembler: ChannelInboundHandler {
     }
 
     /// Sessions close through here too, so the handshake state stays in one handler.
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is CloseSentEvent { closeSent = true }
         context.fireUserInboundEventTriggered(event)
     }

@@ -2,7 +2,7 @@ import Foundation
 import Vapor
 
 /// `/api/v1/ws` and `/api/v1/ws/status`. The socket route authenticates and reads `since` before the upgrade, but
-/// reports token problems after it, as close codes a browser can read (SPEC §4: 4401).
+/// reports token problems after it, as close codes a browser can read (4401).
 struct RealtimeController: Sendable {
     static let version = "0.2.0"
 

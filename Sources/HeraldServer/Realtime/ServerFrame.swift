@@ -1,6 +1,6 @@
 import NIOCore
 
-/// The server-to-client messages of SPEC §4, each serialised once into bytes that any number of sockets share.
+/// The server-to-client messages (docs/protocol.md), each serialised once into bytes that any number of sockets share.
 enum ServerFrame {
     static func make(_ type: String, _ members: (inout JSONWriter) -> Void) -> ByteBuffer {
         var writer = JSONWriter()

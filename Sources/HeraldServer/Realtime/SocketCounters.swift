@@ -57,7 +57,7 @@ struct SocketCounters {
         }
     }
 
-    /// Client messages, by their `type` (SPEC §4).
+    /// Client messages, by their `type` (docs/protocol.md).
     enum Inbound: Int, CaseIterable {
         case ping, subscribe, unsubscribe, ack, resume, auth, invalid, binary
 
@@ -75,7 +75,7 @@ struct SocketCounters {
         }
     }
 
-    /// Server messages, by their `type` (SPEC §4).
+    /// Server messages, by their `type` (docs/protocol.md).
     enum Outbound: Int, CaseIterable {
         case connection, notification, inbox, event, pong, subscribed, authOK, error, reset
 

@@ -50,7 +50,7 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// Ids arrive as strings or numbers (SPEC §1); both are kept as their decimal string.
+    /// Ids arrive as strings or numbers in tokens; both are kept as their decimal string.
     public var identifierValue: String? {
         switch self {
         case .string(let value): return value

@@ -1,6 +1,6 @@
 import Foundation
 
-/// ISO 8601 in UTC with a `Z` and milliseconds (SPEC §4), formatted without `ISO8601DateFormatter`, which is
+/// ISO 8601 in UTC with a `Z` and milliseconds (the wire format), formatted without `ISO8601DateFormatter`, which is
 /// slow and not thread-safe to share.
 public enum Timestamp {
     /// What follows each field of `YYYY-MM-DDTHH:MM:SS.mmmZ`.
