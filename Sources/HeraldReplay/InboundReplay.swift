@@ -3,8 +3,9 @@ import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 
-/// Feeds raw client bytes through the inbound half of a socket (NIOWebSocket's frame decoder, its protocol-error
-/// handler, ``MessageAssembler``) and parses each text message as a ``ClientMessage``, on an `EmbeddedChannel`.
+/// Feeds raw client bytes through a socket's pipeline (Herald's frame encoder for what it answers, NIOWebSocket's
+/// frame decoder, the frame layer ``MessageAssembler``) and parses each text message as a ``ClientMessage``, on
+/// an `EmbeddedChannel`.
 /// The libFuzzer target and its regression test drive exactly this, so a crash found by one is replayed by the
 /// other.
 public enum InboundReplay {
@@ -15,8 +16,8 @@ public enum InboundReplay {
         let channel = EmbeddedChannel()
         do {
             try channel.pipeline.syncOperations.addHandlers([
+                WireFrameEncoder(),
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxMessageBytes)),
-                WebSocketProtocolErrorHandler(),
                 MessageAssembler(maxMessageBytes: maxMessageBytes),
                 parsed,
             ])

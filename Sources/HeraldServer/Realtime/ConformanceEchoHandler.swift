@@ -6,7 +6,7 @@ import NIOWebSocket
 /// so the suite tests the code that serves `/api/v1/ws`: fragments, limits, UTF-8, control frames, closing.
 final class ConformanceEchoHandler: ChannelInboundHandler {
     typealias InboundIn = InboundMessage
-    typealias OutboundOut = WebSocketFrame
+    typealias OutboundOut = WireFrame
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame: WebSocketFrame
@@ -18,7 +18,7 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
         case .pong:
             return
         }
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.frame(frame)), promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

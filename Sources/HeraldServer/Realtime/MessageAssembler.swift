@@ -1,19 +1,26 @@
 import NIOCore
 import NIOWebSocket
 
-/// The RFC 6455 layer above NIOWebSocket's frame codec: joins fragments into messages up to
-/// `WS_MAX_MESSAGE_BYTES` (1009 past it), checks text is UTF-8 (1007), answers pings, and completes the close
-/// handshake. The session above it sees only whole messages.
-package final class MessageAssembler: ChannelInboundHandler {
+/// The frame layer: the RFC 6455 rules between NIOWebSocket's frame decoder (below, inbound), ``WireFrameEncoder``
+/// (below, outbound) and the session above, which sees only whole messages. It joins fragments into messages up
+/// to `WS_MAX_MESSAGE_BYTES` (1009 past it), checks text is UTF-8 (1007), refuses malformed frames (1002),
+/// answers pings, and owns the closing handshake (``CloseHandshake``): the session asks for a close with a
+/// ``CloseRequest`` and learns that one began from ``SocketClosing``. Once it has, data frames no longer pass in
+/// either direction.
+package final class MessageAssembler: ChannelDuplexHandler {
     package typealias InboundIn = WebSocketFrame
     package typealias InboundOut = InboundMessage
-    package typealias OutboundOut = WebSocketFrame
+    package typealias OutboundIn = WireFrame
+    package typealias OutboundOut = WireFrame
+
+    /// How long a closing socket may stay open waiting for the peer's close frame.
+    static let grace: TimeAmount = .seconds(2)
 
     private let maxMessageBytes: Int
     private var fragments: ByteBuffer?
     private var fragmentOpcode: WebSocketOpcode = .text
     private var utf8 = UTF8Validator()
-    private var closeSent = false
+    private var handshake = CloseHandshake()
 
     package init(maxMessageBytes: Int) {
         self.maxMessageBytes = maxMessageBytes
@@ -21,8 +28,8 @@ package final class MessageAssembler: ChannelInboundHandler {
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        // After our close frame only the peer's close matters; everything else is read and dropped.
-        if closeSent && frame.opcode != .connectionClose { return }
+        // Once closing, only the peer's close frame matters; everything else is read and dropped.
+        if !handshake.isOpen && frame.opcode != .connectionClose { return }
         // No extension is negotiated, so every reserved bit must be clear (RFC 6455 §5.2).
         if frame.rsv1 || frame.rsv2 || frame.rsv3 { return fail(context, .protocolError, "reserved bits set") }
         switch frame.opcode {
@@ -31,7 +38,8 @@ package final class MessageAssembler: ChannelInboundHandler {
             var pong = frame.unmaskedData
             if pong.readableBytes > 125 { return fail(context, .protocolError, "ping too long") }
             pong = context.channel.allocator.buffer(buffer: pong)
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: pong)), promise: nil)
+            context.writeAndFlush(
+                wrapOutboundOut(.frame(WebSocketFrame(fin: true, opcode: .pong, data: pong))), promise: nil)
         case .pong:
             context.fireChannelRead(wrapInboundOut(.pong))
         case .connectionClose:
@@ -97,48 +105,81 @@ package final class MessageAssembler: ChannelInboundHandler {
         context.fireChannelRead(wrapInboundOut(.text(text)))
     }
 
-    /// The peer's close: answer with the same code (RFC 6455 §5.5.1), then drop the connection.
+    /// The peer's close frame: the handshake decides whether to answer it or end the connection.
     private func receivedClose(_ context: ChannelHandlerContext, _ frame: WebSocketFrame) {
-        guard !closeSent else {
+        let received = CloseHandshake.parse(frame.unmaskedData)
+        let action = handshake.received(received)
+        if case .sendClose(let code, _, _) = action {
+            let byPeer = if case .close = received { true } else { false }
+            context.fireUserInboundEventTriggered(SocketClosing(code: code, initiatedByPeer: byPeer))
+        }
+        perform(action, context)
+    }
+
+    /// A frame the stream cannot recover from: close without waiting for an answer.
+    private func fail(_ context: ChannelHandlerContext, _ code: WebSocketErrorCode, _ reason: String) {
+        fragments = nil
+        close(context, CloseRequest(code: code, reason: reason, peerCanAnswer: false))
+    }
+
+    private func close(_ context: ChannelHandlerContext, _ request: CloseRequest) {
+        let action = handshake.close(code: request.code, reason: request.reason, peerCanAnswer: request.peerCanAnswer)
+        if case .sendClose(let code, _, _) = action {
+            context.fireUserInboundEventTriggered(SocketClosing(code: code, initiatedByPeer: false))
+        }
+        perform(action, context)
+    }
+
+    private func perform(_ action: CloseHandshake.Action, _ context: ChannelHandlerContext) {
+        switch action {
+        case .sendClose(let code, let reason, let closeAfterWrite):
+            var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+            data.write(webSocketErrorCode: code)
+            data.writeString(reason)
+            let channel = context.channel
+            let written = context.writeAndFlush(
+                wrapOutboundOut(.frame(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))))
+            if closeAfterWrite { written.whenComplete { _ in channel.close(promise: nil) } }
+            // Whatever happens to the frame (a peer that reads nothing leaves it queued for ever), the connection
+            // goes after the grace period.
+            channel.eventLoop.scheduleTask(in: Self.grace) { channel.close(promise: nil) }
+        case .closeConnection:
             context.close(promise: nil)
+        case .ignore:
+            break
+        }
+    }
+
+    // MARK: Outbound
+
+    /// Data frames stop once the closing handshake has begun; control frames (our ping) still go.
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard handshake.isOpen || !unwrapOutboundIn(data).isData else {
+            promise?.fail(ChannelError.outputClosed)
             return
         }
-        var data = frame.unmaskedData
-        var code: WebSocketErrorCode = .normalClosure
-        if data.readableBytes == 1 { return fail(context, .protocolError, "bad close payload") }
-        if data.readableBytes >= 2, let received = data.readWebSocketErrorCode() {
-            guard Self.isValidReceivedCloseCode(received) else {
-                return fail(context, .protocolError, "bad close code")
-            }
-            guard data.readString(length: data.readableBytes, encoding: .utf8) != nil else {
-                return fail(context, .dataInconsistentWithMessage, "close reason is not UTF-8")
-            }
-            code = received
+        context.write(data, promise: promise)
+    }
+
+    package func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?)
+    {
+        guard let request = event as? CloseRequest else {
+            return context.triggerUserOutboundEvent(event, promise: promise)
         }
-        closeSent = true
-        context.fireUserInboundEventTriggered(PeerClosedEvent())
-        var reply = context.channel.allocator.buffer(capacity: 2)
-        reply.write(webSocketErrorCode: code)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
-            .whenComplete { _ in context.close(promise: nil) }
+        close(context, request)
+        promise?.succeed()
     }
 
-    /// Codes a peer may send (RFC 6455 §7.4): 1000–1003, 1007–1011, and 3000–4999.
-    private static func isValidReceivedCloseCode(_ code: WebSocketErrorCode) -> Bool {
-        let number = Int(UInt16(webSocketErrorCode: code))
-        return [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011].contains(number) || (3000...4999).contains(number)
-    }
-
-    private func fail(_ context: ChannelHandlerContext, _ code: WebSocketErrorCode, _ reason: String) {
-        guard !closeSent else { return }
-        closeSent = true
-        // The stream can no longer be parsed reliably, so waiting for the peer's close frame is pointless.
-        WebSocketCloser.close(context: context, code: code, reason: reason, awaitReply: false)
-    }
-
-    /// Sessions close through here too, so the handshake state stays in one handler.
-    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is CloseSentEvent { closeSent = true }
-        context.fireUserInboundEventTriggered(event)
+    /// The frame decoder's refusals: a frame too large for `WS_MAX_MESSAGE_BYTES` (1009), a fragmented or long
+    /// control frame (1002).
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch error as? NIOWebSocketError {
+        case .invalidFrameLength?:
+            fail(context, .messageTooLarge, "frame larger than \(maxMessageBytes) bytes")
+        case .fragmentedControlFrame?, .multiByteControlFrameLength?:
+            fail(context, .protocolError, "malformed control frame")
+        case nil:
+            context.fireErrorCaught(error)
+        }
     }
 }

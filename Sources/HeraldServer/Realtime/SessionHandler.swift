@@ -10,7 +10,7 @@ import NIOWebSocket
 /// and hands the answers back, closes, and keeps the registry and the limiter in step.
 final class SessionHandler: ChannelInboundHandler {
     typealias InboundIn = InboundMessage
-    typealias OutboundOut = WebSocketFrame
+    typealias OutboundOut = WireFrame
 
     /// Messages a client may send in a burst, and per second after it.
     static let burst = 40.0
@@ -34,9 +34,6 @@ final class SessionHandler: ChannelInboundHandler {
     private(set) var record: ClusterStore.Opened?
     private var machine: SessionStateMachine
     private var context: ChannelHandlerContext?
-    /// NIOWebSocket's encoder's context. What is written from it goes to the socket as it is, which is where an
-    /// ``EncodedFrame`` goes: framed once for all its recipients, not once per socket by the encoder.
-    private var wire: ChannelHandlerContext?
     private(set) var lastSeen = NIODeadline.now()
     private var bucket = TokenBucket(burst: SessionHandler.burst, perSecond: SessionHandler.perSecond)
     private var patience = TokenBucket(
@@ -72,10 +69,7 @@ final class SessionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        wire = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         services.handshakes.opened()
-        // Every upgrade installs the encoder first; without it nothing could be sent.
-        guard wire != nil else { return context.close(promise: nil) }
         if context.channel.isActive { start() }
     }
 
@@ -149,10 +143,10 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let sent = event as? CloseSentEvent, closeReason == nil {
-            closeReason = SocketCounters.Close(code: Int(UInt16(webSocketErrorCode: sent.code)))
-        } else if event is PeerClosedEvent, closeReason == nil {
-            closeReason = .client
+        if let closing = event as? SocketClosing, closeReason == nil {
+            closeReason =
+                closing.initiatedByPeer
+                ? .client : SocketCounters.Close(code: Int(UInt16(webSocketErrorCode: closing.code)))
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -266,19 +260,37 @@ final class SessionHandler: ChannelInboundHandler {
         write(EncodedFrame(text: buffer), kind)
     }
 
-    /// Sends a frame encoded once for all its recipients.
-    func write(_ frame: EncodedFrame, _ kind: SocketCounters.Outbound) {
-        guard let context, let wire, !isClosing else { return }
+    /// Sends a frame encoded once for all its recipients; with `flush: false` it waits in the channel for the
+    /// next ``flush()``.
+    func write(_ frame: EncodedFrame, _ kind: SocketCounters.Outbound, flush: Bool = true) {
+        guard let context, !isClosing else { return }
         guard context.channel.isWritable else {
             return close(.policyViolation("send buffer full"), peerUnresponsive: true, counted: .sendBuffer)
         }
         shard.counters.outbound[kind.rawValue] += 1
-        wire.writeAndFlush(NIOAny(frame.bytes), promise: nil)
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(.encoded(frame)), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(.encoded(frame)), promise: nil)
+        }
     }
 
-    /// A live notification (already checked as visible by the registry).
-    func deliver(id: Int64, frame: EncodedFrame) {
-        perform(machine.deliver(id: id, frame: frame))
+    func flush() {
+        context?.flush()
+    }
+
+    /// A live notification (already checked as visible by the registry). It is written but not flushed, and the
+    /// answer says so: the registry flushes each socket once, after the `inbox` count that follows the
+    /// notifications (``LoopRegistry``), so they leave in one system call. Anything else the session decides
+    /// (a `reset` after a replay that fell too far behind) is flushed at once.
+    func deliver(id: Int64, frame: EncodedFrame) -> Bool {
+        guard let action = machine.deliver(id: id, frame: frame) else { return false }
+        if case .send(.notification(_, let encoded)) = action {
+            write(encoded, .notification, flush: false)
+            return true
+        }
+        perform(action)
+        return false
     }
 
     func accepts(eventType: String) -> Bool {
@@ -289,7 +301,7 @@ final class SessionHandler: ChannelInboundHandler {
         guard let context, !isClosing, context.channel.isWritable else { return }
         context.writeAndFlush(
             wrapOutboundOut(
-                WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0))),
+                .frame(WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0)))),
             promise: nil)
     }
 
@@ -303,8 +315,9 @@ final class SessionHandler: ChannelInboundHandler {
 
     private func carryOutClose(_ reason: HeraldError, peerUnresponsive: Bool) {
         guard let context else { return }
-        WebSocketCloser.close(
-            context: context, code: reason.closeCode, reason: reason.closeReason, awaitReply: !peerUnresponsive)
+        context.triggerUserOutboundEvent(
+            CloseRequest(code: reason.closeCode, reason: reason.closeReason, peerCanAnswer: !peerUnresponsive),
+            promise: nil)
     }
 
     // MARK: Work off the loop

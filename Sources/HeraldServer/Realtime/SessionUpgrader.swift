@@ -3,9 +3,9 @@ import NIOHTTP1
 import NIOWebSocket
 import Vapor
 
-/// Vapor's `Upgrader` for `/api/v1/ws`: replaces the HTTP pipeline with NIOWebSocket's frame codec,
-/// ``MessageAssembler`` and a ``SessionHandler``, instead of websocket-kit's handler, which validates no UTF-8
-/// and costs a `WebSocket` object per socket.
+/// Vapor's `Upgrader` for `/api/v1/ws`: replaces the HTTP pipeline with the socket's (``SocketProtocolUpgrader``)
+/// and a ``SessionHandler`` on top, instead of websocket-kit's handler, which validates no UTF-8 and costs a
+/// `WebSocket` object per socket.
 struct SessionUpgrader: Upgrader {
     let principal: Principal
     let authFailure: HeraldError?
@@ -27,26 +27,12 @@ struct SessionUpgrader: Upgrader {
         }
     }
 
-    /// The upgrade every Herald socket goes through: NIOWebSocket's codec, the send-buffer bound and
-    /// ``MessageAssembler`` (sizes, fragments, UTF-8, control frames), then the handler `top` makes. The
-    /// conformance echo uses it too, so Autobahn tests exactly this stack.
+    /// The upgrade every Herald socket goes through, with the handler `top` makes on top. The conformance echo
+    /// uses it too, so Autobahn tests exactly this stack.
     static func upgrader(
         maxMessageBytes: Int, sendBufferBytes: Int,
         top: @escaping @Sendable (any Channel) throws -> any ChannelHandler
-    ) -> NIOWebSocketServerUpgrader {
-        NIOWebSocketServerUpgrader(
-            maxFrameSize: maxMessageBytes, automaticErrorHandling: true,
-            shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture([:]) },
-            upgradePipelineHandler: { channel, _ in
-                channel.eventLoop.makeCompletedFuture {
-                    let handler = try top(channel)
-                    try channel.syncOptions?.setOption(
-                        ChannelOptions.writeBufferWaterMark,
-                        value: .init(low: sendBufferBytes / 2, high: sendBufferBytes))
-                    let handlers = channel.pipeline.syncOperations
-                    try handlers.addHandler(MessageAssembler(maxMessageBytes: maxMessageBytes))
-                    try handlers.addHandler(handler)
-                }
-            })
+    ) -> any HTTPServerProtocolUpgrader {
+        SocketProtocolUpgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, top: top)
     }
 }

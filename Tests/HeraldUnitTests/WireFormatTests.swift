@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+@testable import HeraldServer
+
+/// The formats Herald writes and reads back with no database in between: the NOTIFY payloads between instances,
+/// the one-statement publish's entry template, JSON escaping, client frames and the log redactor.
+@Suite("Wire formats")
+struct WireFormatTests {
+    static func live(_ id: Int64, item: String = #"{"id":1}"#) -> LiveNotification {
+        LiveNotification(
+            id: id, audience: Audience.location("shop"), type: "system", expiresAtMillis: 1_800_000_000_000,
+            itemJSON: item, replacedOthers: id == 2, publishedAtMicros: nil)
+    }
+
+    /// What a receiver makes of a payload, without the sender's clock.
+    static func parsed(_ payload: String) -> FanoutMessage? {
+        guard case .notifications(var notifications)? = FanoutMessage(payload: payload) else {
+            return FanoutMessage(payload: payload)
+        }
+        for index in notifications.indices { notifications[index].publishedAtMicros = nil }
+        return .notifications(notifications)
+    }
+
+    @Test("every kind of NOTIFY payload reads back as what was sent")
+    func roundTrips() {
+        let messages: [FanoutMessage] = [
+            .notifications([Self.live(1), Self.live(2)]),
+            .notificationIDs([7, 8, 9]),
+            .inbox(InboxChange(userID: "u \"1\"", reason: .readAll, ids: [3, 4], unreadCount: 12)),
+            .event(
+                EphemeralEvent(
+                    audiences: ["u:a", "l:b"], eventType: "typing", dataJSON: #"{"x":[1,2]}"#, origin: "i-1")),
+            .stored(99),
+            .closeSockets(
+                SocketCloseOrder(
+                    target: .sockets(incarnation: UUID(), localIDs: [2, 5, UInt64.max]), code: 4409, reason: "replaced")
+            ),
+            .closeSockets(
+                SocketCloseOrder(target: .user("leaver"), code: 4401, reason: "revoked", issuedBefore: 1_800_000_000)),
+        ]
+        for message in messages {
+            #expect(Self.parsed(message.payload) == message, "\(message)")
+        }
+        #expect(FanoutMessage(payload: "x\nforeign") == nil, "a foreign NOTIFY is ignored")
+        #expect(FanoutMessage(payload: "i\nnot json") == nil)
+    }
+
+    @Test("notifications are split into payloads under PostgreSQL's limit; one too large alone goes by id")
+    func splitting() {
+        let item = "{\"pad\":\"" + String(repeating: "p", count: 3000) + "\"}"
+        let huge = "{\"pad\":\"" + String(repeating: "h", count: 9000) + "\"}"
+        let payloads = FanoutMessage.payloads(for: [
+            Self.live(1, item: item), Self.live(2, item: item), Self.live(3, item: huge), Self.live(4, item: item),
+        ])
+        #expect(payloads.allSatisfy { $0.utf8.count < FanoutMessage.payloadLimit })
+        var delivered: [Int64] = []
+        var byID: [Int64] = []
+        for payload in payloads {
+            switch FanoutMessage(payload: payload) {
+            case .notifications(let notifications)?: delivered += notifications.map(\.id)
+            case .notificationIDs(let ids)?: byID += ids
+            default: Issue.record("unexpected payload \(payload.prefix(40))")
+            }
+        }
+        #expect(delivered == [1, 2, 4])
+        #expect(byID == [3])
+        #expect(FanoutMessage.payloads(byID: Array(1...700)).count == 3, "300 ids to a payload")
+    }
+
+    @Test("the one-statement publish's entry, filled as the SQL fills it, is the entry FanoutMessage writes")
+    func entryTemplate() throws {
+        let publication = Publication(
+            target: .location("shop"), type: "appointment", priority: "high", title: "Chair \"3\" at 10:00",
+            message: "line one\nline two", dataJSON: #"{"a": 1}"#, actionURL: "https://example.com/a?b=c",
+            expiresAt: Date(timeIntervalSince1970: 1_800_000_000.5), collapseKey: nil, idempotencyKey: nil,
+            publisher: "admin")
+        let expires = Timestamp.string(publication.expiresAt!)
+        let template = NotifyEntryTemplate(publication, expiresAt: expires, publishedAt: 1)
+        // What PostgreSQL puts in the holes: the id, to_json(audience), the id, jsonb's text, herald_ts(created_at).
+        let (id, data, created) = (Int64(42), #"{"a": 1}"#, "2026-12-01T10:00:00.000Z")
+        let s = template.segments
+        let filled = "n" + s[0] + "\(id)" + s[1] + "\"l:shop\"" + s[2] + "\(id)" + s[3] + data + s[4] + created + s[5]
+        let item = InboxItem(
+            id: id, type: publication.type, priority: publication.priority, title: publication.title,
+            message: publication.message, dataJSON: data, readAt: nil, createdAt: created,
+            actionURL: publication.actionURL, locationID: "shop", expiresAt: expires, deliveredAt: nil,
+            collapseKey: nil)
+        var writer = JSONWriter()
+        item.write(to: &writer)
+        let expected = LiveNotification(
+            id: id, audience: "l:shop", type: publication.type, expiresAtMillis: 1_800_000_000_500,
+            itemJSON: writer.string, replacedOthers: false)
+        #expect(Self.parsed(filled) == .notifications([expected]))
+        #expect(JSONValue.parse(Array(writer.string.utf8))?["title"] == .string("Chair \"3\" at 10:00"))
+    }
+
+    @Test("JSON strings escape quotes, backslashes and every control character, and keep the rest as UTF-8")
+    func escaping() {
+        var writer = JSONWriter()
+        writer.string("q\" b\\ n\n t\t \u{01} é 🎉")
+        #expect(writer.string == #""q\" b\\ n\n t\t \u0001 é 🎉""#)
+        #expect(JSONValue.parse(Array(writer.string.utf8)) == .string("q\" b\\ n\n t\t \u{01} é 🎉"))
+    }
+
+    @Test("client frames: each type parses; a bad one names its problem")
+    func clientFrames() {
+        #expect((try? ClientMessage.parse(#"{"type":"ping"}"#)) == .ping)
+        #expect((try? ClientMessage.parse(#"{"type":"ack","ids":[1,2]}"#)) == .ack([1, 2]))
+        #expect((try? ClientMessage.parse(#"{"type":"subscribe","event_types":["a","b"]}"#)) == .subscribe(["a", "b"]))
+        #expect((try? ClientMessage.parse(#"{"type":"resume","since":5}"#)) == .resume(5))
+        for (text, code) in [
+            ("{", FrameError.Code.invalidJSON), ("[1]", .badRequest), (#"{"type":"dance"}"#, .unknownType),
+            (#"{"type":"resume","since":-1}"#, .invalidField), (#"{"type":"ack","ids":[]}"#, .invalidField),
+            (#"{"type":"subscribe"}"#, .invalidField),
+        ] {
+            #expect(throws: FrameError.self) { try ClientMessage.parse(text) }
+            do { _ = try ClientMessage.parse(text) } catch { #expect(error.code == code, "\(text)") }
+        }
+    }
+
+    @Test("the redactor removes JWTs, token= values and Bearer credentials, and leaves other text alone")
+    func redactor() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl"
+        #expect(LogRedactor.redact("GET /api/v1/ws?token=\(jwt)&since=3") == "GET /api/v1/ws?token=[REDACTED]&since=3")
+        #expect(LogRedactor.redact("Authorization: Bearer abc.def") == "Authorization: Bearer [REDACTED]")
+        #expect(LogRedactor.redact("saw \(jwt) in a header") == "saw [REDACTED] in a header")
+        #expect(LogRedactor.redact("access_token=secret1 next") == "access_token=[REDACTED] next")
+        #expect(LogRedactor.redact("nothing secret here") == "nothing secret here")
+    }
+}
