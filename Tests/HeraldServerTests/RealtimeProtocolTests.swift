@@ -139,15 +139,16 @@ struct RealtimeProtocolTests {
                 #expect(await socket.closeCode() == 4401)
                 #expect(socket.dataFrames == 0)
             }
-            let short = try await TestSocket.open(server, token: try await server.token("brief", ttl: 1.5))
-            #expect(try await short.closeCode(timeout: 4) == 4401)
+            let short = try await TestSocket.open(server, token: try await server.token("brief", ttl: 3))
+            #expect(try await short.closeCode(timeout: 6) == 4401)
         }
     }
 
     @Test("auth refreshes the token in place; another user's token is refused and the old one stays")
     func authRefresh() async throws {
         try await TestServer.with { server in
-            let socket = try await TestSocket.open(server, token: try await server.token("ref", ttl: 2))
+            // Five seconds: long enough to connect with the whole suite loading both cores, short enough to wait out.
+            let socket = try await TestSocket.open(server, token: try await server.token("ref", ttl: 5))
             let fresh = try await server.token("ref", locations: ["L2"], ttl: 600)
             try await socket.send(#"{"type":"auth","token":"\#(fresh)"}"#)
             let ok = try await socket.next()
@@ -158,7 +159,7 @@ struct RealtimeProtocolTests {
             try await socket.send(#"{"type":"auth","token":"garbage"}"#)
             #expect(try await socket.next()["code"] == .string("auth_failed"))
             // The refreshed token is in force: past the first token's exp, the socket is open and sees L2.
-            try await Task.sleep(for: .seconds(2.5))
+            try await Task.sleep(for: .seconds(5.5))
             #expect(!socket.socket.isClosed)
             let ids = try await server.publish(#"{"location_id":"L2","type":"system","title":"t","message":"m"}"#)
             #expect(try await socket.next("notification")["id"]?.int64Value == ids[0])
