@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command per scenario of issue 6. Builds Herald and herald-bench in release, starts PostgreSQL (as `make run`
 # does), the server(s) under test, runs the scenario and writes Benchmarks/results/<scenario>-<target>.json.
-#   Benchmarks/bench.sh idle|fanout|throughput|latency|latency-bulk|rest|rest-skewed|cluster [herald|baseline]
+#   Benchmarks/bench.sh idle|fanout|throughput|latency|latency-bulk|rest|rest-skewed|cluster|soak [herald|baseline]
 # HERALD_BIN and HERALD_ROOT run another build of Herald (its binary and its Migrations/) under the label
 # LABEL, for an A/B against it in the same run: HERALD_ROOT=/path/to/checkout LABEL=main Benchmarks/bench.sh rest
 set -euo pipefail
@@ -82,6 +82,8 @@ case "$scenario" in
     rest-skewed)
         "$bench" rest "${common[@]}" --scenario rest-skewed --seconds "${SECONDS_:-10}" --user member-1 \
             --location shop ;;
+    soak)
+        "$bench" soak "${common[@]}" --sockets "${SOCKETS:-10000}" --minutes "${MINUTES:-10}" --rate "${RATE:-500}" --churn "${CHURN:-0.05}" ;;
     cluster)
         "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-76000}" --rounds "${ROUNDS:-20}" --output "$results/cluster-location-$label.json"
         "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-76000}" --rounds "${ROUNDS:-20}" --audience broadcast --output "$results/cluster-broadcast-$label.json" ;;

@@ -5,15 +5,15 @@ import NIOPosix
 import NIOWebSocket
 
 /// One benchmark socket: NIOWebSocket's client upgrader, then a handler that answers pings and counts
-/// notifications into its loop's ``Tally``. Ids are read from the frame text without a JSON parser, so the
-/// client costs less than the server it measures.
+/// notifications (``Receiver`` into its loop's ``Tally``, or the soak's own). Ids are read from the frame text
+/// without a JSON parser, so the client costs less than the server it measures.
 enum BenchSocket {
-    /// Connects from `source` to `host:port`, upgrades at `path`, and completes once the socket is open.
+    /// Connects from `source` to `host:port` on `loop`, upgrades at `path`, puts the handler `receiver` makes
+    /// on the socket, and completes once the socket is open.
     static func connect(
-        group: any EventLoopGroup, host: String, port: Int, source: String?, path: String,
-        tally: @escaping @Sendable (any EventLoop) -> Tally
+        loop: any EventLoop, host: String, port: Int, source: String?, path: String,
+        receiver: @escaping @Sendable (any EventLoop) -> any ChannelHandler
     ) -> EventLoopFuture<any Channel> {
-        let loop = group.next()
         let upgraded = loop.makePromise(of: Void.self)
         var bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -32,7 +32,7 @@ enum BenchSocket {
             ) { channel, _ in
                 // The request handler expects HTTP parts; frames must not reach it.
                 channel.pipeline.removeHandler(name: "upgrade-requester").flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(Receiver(tally: tally(channel.eventLoop)))
+                    try channel.pipeline.syncOperations.addHandler(receiver(channel.eventLoop))
                     upgraded.succeed()
                 }
             }
@@ -99,17 +99,21 @@ enum BenchSocket {
     final class Receiver: ChannelInboundHandler {
         typealias InboundIn = WebSocketFrame
         typealias OutboundOut = WebSocketFrame
-        let tally: Tally
+        let record: (Int64) -> Void
 
         init(tally: Tally) {
-            self.tally = tally
+            self.record = { id in tally.record(id: id, at: Clock.micros()) }
+        }
+
+        init(record: @escaping (Int64) -> Void) {
+            self.record = record
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let frame = unwrapInboundIn(data)
             switch frame.opcode {
             case .text:
-                if let id = Self.notificationID(frame.data) { tally.record(id: id, at: Clock.micros()) }
+                if let id = Self.notificationID(frame.data) { record(id) }
             case .ping:
                 let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.data)
                 context.writeAndFlush(wrapOutboundOut(pong), promise: nil)

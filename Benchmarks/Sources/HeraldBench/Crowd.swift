@@ -16,21 +16,25 @@ final class Crowd: @unchecked Sendable {
     private var done: [Int64: (workers: Int, last: Int64)] = [:]
     private var reports: [Int] = []
     private var waiters: [Int64: CheckedContinuation<Int64?, Never>] = [:]
+    /// Other answers (the soak's `churned` and `verified`), by their first word.
+    private var answers: [String: [[String]]] = [:]
 
-    /// Starts workers for `sockets` sockets over `ports` and waits until all are connected.
+    /// Starts workers for `sockets` sockets over `ports` and waits until all are connected. `command` is the
+    /// worker subcommand (`worker`, or the soak's `soak-worker`), given `options` besides the common ones.
     init(
         sockets: Int, ports: [Int], secret: String, location: String, prefix: String = "bench",
-        perProcess: Int = 19_000, path: String = "/api/v1/ws"
+        perProcess: Int = 19_000, path: String = "/api/v1/ws", command: String = "worker", options: [String] = []
     ) throws {
         let processes = max(1, (sockets + perProcess - 1) / perProcess)
         var first = 0
         for index in 0..<processes {
             let count = sockets / processes + (index < sockets % processes ? 1 : 0)
-            let arguments = [
-                "worker", "--port", "\(ports[index % ports.count])", "--source", "127.0.0.\(2 + index)", "--secret",
-                secret, "--prefix", prefix, "--first", "\(first)", "--count", "\(count)", "--location", location,
-                "--path", path,
-            ]
+            let arguments =
+                [
+                    command, "--port", "\(ports[index % ports.count])", "--source", "127.0.0.\(2 + index)", "--secret",
+                    secret, "--prefix", prefix, "--first", "\(first)", "--count", "\(count)", "--location", location,
+                    "--path", path,
+                ] + options
             workers.append(try spawn(arguments, count: count))
             first += count
         }
@@ -71,6 +75,15 @@ final class Crowd: @unchecked Sendable {
         for worker in workers { worker.input.write(Data("report\n".utf8)) }
         while lock.withLock({ reports.count }) < before + workers.count { usleep(1000) }
         return lock.withLock { reports[before...].reduce(0, +) }
+    }
+
+    /// Sends `line` to every worker and waits for each one's answer starting with `answer`; returns the answers'
+    /// remaining words.
+    func ask(_ line: String, answer: String) -> [[String]] {
+        let before = lock.withLock { answers[answer]?.count ?? 0 }
+        for worker in workers { worker.input.write(Data((line + "\n").utf8)) }
+        while lock.withLock({ answers[answer]?.count ?? 0 }) < before + workers.count { usleep(10_000) }
+        return lock.withLock { Array(answers[answer]![before...]) }
     }
 
     func stop() {
@@ -139,7 +152,9 @@ final class Crowd: @unchecked Sendable {
                 }
             case "report" where parts.count == 2:
                 reports.append(Int(parts[1]) ?? 0)
-            default:
+            case let word?:
+                answers[word, default: []].append(Array(parts.dropFirst()))
+            case nil:
                 break
             }
         }

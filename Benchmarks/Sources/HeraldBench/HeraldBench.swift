@@ -10,6 +10,7 @@ struct HeraldBench: AsyncParsableCommand {
         abstract: "Load scenarios against Herald or the baseline server.",
         subcommands: [
             IdleCommand.self, FanoutCommand.self, ThroughputCommand.self, LatencyCommand.self, RestCommand.self,
+            SoakCommand.self, SoakWorkerCommand.self,
             BaselineCommand.self, WorkerCommand.self,
         ])
 }

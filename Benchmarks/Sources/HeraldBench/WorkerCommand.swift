@@ -40,8 +40,8 @@ struct WorkerCommand: AsyncParsableCommand {
             let wave = (next..<min(next + concurrency, first + count)).map { index -> EventLoopFuture<any Channel> in
                 let token = mint.token(sub: "\(prefix)-\(index)", locations: [location])
                 return BenchSocket.connect(
-                    group: group, host: host, port: port, source: source, path: "\(path)?token=\(token)"
-                ) { loop in tallies[byLoop[ObjectIdentifier(loop)]!].value }
+                    loop: group.next(), host: host, port: port, source: source, path: "\(path)?token=\(token)"
+                ) { loop in BenchSocket.Receiver(tally: tallies[byLoop[ObjectIdentifier(loop)]!].value) }
             }
             next += wave.count
             for future in wave {
