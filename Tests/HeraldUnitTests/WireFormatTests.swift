@@ -77,10 +77,15 @@ struct WireFormatTests {
             publisher: "admin")
         let expires = Timestamp.string(publication.expiresAt!)
         let template = NotifyEntryTemplate(publication, expiresAt: expires, publishedAt: 1)
-        // What PostgreSQL puts in the holes: the id, to_json(audience), the id, jsonb's text, herald_ts(created_at).
+        // What PostgreSQL puts in each named hole (NotifyEntryTemplate.Hole.sql): JSON text of the new row's values.
         let (id, data, created) = (Int64(42), #"{"a": 1}"#, "2026-12-01T10:00:00.000Z")
-        let s = template.segments
-        let filled = "n" + s[0] + "\(id)" + s[1] + "\"l:shop\"" + s[2] + "\(id)" + s[3] + data + s[4] + created + s[5]
+        let fills: [NotifyEntryTemplate.Hole: String] = [
+            .id: "\(id)", .audience: "\"l:shop\"", .data: data, .createdAt: "\"\(created)\"",
+        ]
+        #expect(template.holes == [.id, .audience, .id, .data, .createdAt])
+        #expect(template.holes == NotifyEntryTemplate.holeOrder)
+        var filled = FanoutMessage.notificationsPrefix + template.segments[0]
+        for (hole, segment) in zip(template.holes, template.segments.dropFirst()) { filled += fills[hole]! + segment }
         let item = InboxItem(
             id: id, type: publication.type, priority: publication.priority, title: publication.title,
             message: publication.message, dataJSON: data, readAt: nil, createdAt: created,
@@ -93,6 +98,31 @@ struct WireFormatTests {
             itemJSON: writer.string, replacedOthers: false)
         #expect(Self.parsed(filled) == .notifications([expected]))
         #expect(JSONValue.parse(Array(writer.string.utf8))?["title"] == .string("Chair \"3\" at 10:00"))
+    }
+
+    @Test("the one-statement publish binds exactly the parameters its SQL names, with the holes' SQL in order")
+    func publishOneStatement() throws {
+        let sql = PublishOneStatement.sql
+        var named = Set<Int>()
+        var rest = Substring(sql)
+        while let dollar = rest.firstIndex(of: "$") {
+            rest = rest[rest.index(after: dollar)...]
+            if let number = Int(rest.prefix { $0.isNumber }) { named.insert(number) }
+        }
+        #expect(named == Set(1...PublishOneStatement.bindingDataTypes.count))
+        var position = sql.startIndex
+        for hole in NotifyEntryTemplate.holeOrder {
+            let found = sql.range(of: hole.sql, range: position..<sql.endIndex)
+            #expect(found != nil, "\(hole) after the previous hole")
+            position = found?.upperBound ?? position
+        }
+        let publication = Publication(
+            target: .users(["u"]), type: "system", priority: "normal", title: "t", message: "m", dataJSON: "{}",
+            actionURL: nil, expiresAt: nil, collapseKey: nil, idempotencyKey: nil, publisher: "admin")
+        let statement = PublishOneStatement(
+            publication: publication, lockKey: 1, expiresAt: nil,
+            entry: NotifyEntryTemplate(publication, expiresAt: nil, publishedAt: 1))
+        #expect(try statement.makeBindings().count == PublishOneStatement.bindingDataTypes.count)
     }
 
     @Test("JSON strings escape quotes, backslashes and every control character, and keep the rest as UTF-8")

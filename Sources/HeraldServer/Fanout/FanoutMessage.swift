@@ -21,40 +21,59 @@ public enum FanoutMessage: Sendable, Equatable {
     public static let channel = "herald"
     /// PostgreSQL refuses payloads of 8000 bytes or more.
     public static let payloadLimit = 7900
+    /// How a payload of notifications starts; each notification follows as an entry (``writeEntry``).
+    static let notificationsPrefix = "n"
+    /// How a payload of ids starts; the ids follow, comma-separated.
+    static let byIDPrefix = "r\n"
+
+    /// Writes one notification's entry of an `n` payload: a line break, its header line, a line break, then its
+    /// item, which `item` writes. The one-statement publish writes the same entry with holes for PostgreSQL to
+    /// fill (``NotifyEntryTemplate``), so this is the one place that knows it.
+    static func writeEntry(
+        _ notification: LiveNotification, publishedAt: Int64, to writer: inout JSONWriter,
+        item: (inout JSONWriter) -> Void
+    ) {
+        writer.lineBreak()
+        writeHeader(notification, publishedAt: publishedAt, to: &writer)
+        writer.lineBreak()
+        item(&writer)
+    }
 
     /// Payloads for `notifications`, split so each fits; notifications too large even alone go by id.
     public static func payloads(for notifications: [LiveNotification]) -> [String] {
         var payloads: [String] = []
-        var current = "n"
+        var current = notificationsPrefix
         var byID: [Int64] = []
         let now = Timestamp.microsecondsNow()
         for notification in notifications {
-            let entry = "\n" + header(notification, publishedAt: now) + "\n" + notification.itemJSON
-            if entry.utf8.count + 1 > payloadLimit {
+            var writer = JSONWriter(reservingCapacity: notification.itemJSON.utf8.count + 128)
+            writeEntry(notification, publishedAt: now, to: &writer) { $0.raw(notification.itemJSON) }
+            let entry = writer.string
+            if entry.utf8.count + notificationsPrefix.utf8.count > payloadLimit {
                 byID.append(notification.id)
                 continue
             }
             if current.utf8.count + entry.utf8.count > payloadLimit {
                 payloads.append(current)
-                current = "n"
+                current = notificationsPrefix
             }
             current += entry
         }
-        if current != "n" { payloads.append(current) }
+        if current != notificationsPrefix { payloads.append(current) }
         return payloads + Self.payloads(byID: byID)
     }
 
     /// Payloads that send notifications by id, 300 to a payload (well under the limit at 19 digits and a comma).
     public static func payloads(byID ids: [Int64]) -> [String] {
         stride(from: 0, to: ids.count, by: 300).map { chunk in
-            "r\n" + ids[chunk..<min(chunk + 300, ids.count)].map(String.init).joined(separator: ",")
+            byIDPrefix + ids[chunk..<min(chunk + 300, ids.count)].map(String.init).joined(separator: ",")
         }
     }
 
     public var payload: String {
         switch self {
         case .notifications(let notifications): return Self.payloads(for: notifications).first ?? "n"
-        case .notificationIDs(let ids): return "r\n" + ids.map(String.init).joined(separator: ",")
+        case .notificationIDs(let ids): return Self.byIDPrefix + ids.map(String.init).joined(separator: ",")
         case .inbox(let change):
             var writer = JSONWriter()
             writer.beginObject()
@@ -109,13 +128,12 @@ public enum FanoutMessage: Sendable, Equatable {
         }
     }
 
-    static func header(_ notification: LiveNotification, publishedAt: Int64) -> String {
-        var writer = JSONWriter()
+    static func writeHeader(_ notification: LiveNotification, publishedAt: Int64, to writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("id")
-        writer.int(notification.id)
+        writer.int(notification.id, hole: .notificationID)
         writer.key("aud")
-        writer.string(notification.audience)
+        writer.string(notification.audience, hole: .audience)
         writer.key("t")
         writer.string(notification.type)
         writer.key("exp")
@@ -125,7 +143,6 @@ public enum FanoutMessage: Sendable, Equatable {
         writer.key("at")
         writer.int(publishedAt)
         writer.endObject()
-        return writer.string
     }
 
     /// Parses a payload; `nil` for anything malformed (a foreign NOTIFY on the channel is ignored, not fatal).

@@ -1,38 +1,52 @@
 import PostgresNIO
 
+import struct Vapor.Abort
+
 /// The one-statement publish of ``InboxStore`` (one notification, no idempotency or collapse key) as a named
 /// prepared statement. Parsing and planning its CTEs was most of PostgreSQL's work per publish once the publish
 /// was a single round trip.
 ///
-/// It takes the publish lock, inserts, and NOTIFYs the entry ``NotifyEntryTemplate`` leaves for SQL to complete.
+/// It takes the publish lock, inserts, and NOTIFYs the entry ``NotifyEntryTemplate`` leaves for SQL to complete,
+/// or the id alone when the entry is too large for a payload (as ``FanoutMessage/payloads(for:)`` decides).
 /// The lock CTE is read before the insert produces its row, so the id is drawn under the lock and ids stay in
 /// commit order; the statement's snapshot predates the lock, which only a collapse key's delete would mind.
 struct PublishOneStatement: PostgresPreparedStatement {
     typealias Row = Int64
 
-    static let sql = """
-        WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)),
-        n AS (
-            INSERT INTO notifications (type, priority, title, message, data, action_url, user_id, location_id,
-                                       broadcast, publisher, expires_at)
-            SELECT $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $8 IS NULL AND $9 IS NULL, $10, $11::timestamptz
-            FROM lock
-            RETURNING id, audience, data, created_at
-        ), entry AS (
-            SELECT n.id, $12 || n.id || $13 || to_json(n.audience)::text || $14 || n.id || $15 || n.data::text
-                         || $16 || herald_ts(n.created_at) || $17 AS text
-            FROM n
-        )
-        SELECT entry.id, pg_notify($18, CASE
-                   WHEN octet_length(entry.text) < $19 THEN 'n' || entry.text
-                   ELSE 'r' || chr(10) || entry.id END)::text
-        FROM entry
-        """
+    /// Parameters `$1`–`$11` are the lock key and the row; the entry's segments follow, then the channel, the
+    /// size limit and the two payload prefixes (``FanoutMessage``).
+    private static let firstSegment = 12
 
-    static let bindingDataTypes: [PostgresDataType] = [
-        .int8, .text, .text, .text, .text, .text, .text, .text, .text, .text, .text,
-        .text, .text, .text, .text, .text, .text, .text, .int4,
-    ]
+    /// The entry is the template's segments with each hole's SQL between them, in ``NotifyEntryTemplate/holeOrder``.
+    static let sql: String = {
+        let holes = NotifyEntryTemplate.holeOrder
+        var entry = "$\(firstSegment)"
+        for (index, hole) in holes.enumerated() { entry += " || \(hole.sql) || $\(firstSegment + index + 1)" }
+        let channel = firstSegment + holes.count + 1
+        let (limit, notifications, byID) = (channel + 1, channel + 2, channel + 3)
+        return """
+            WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)),
+            n AS (
+                INSERT INTO notifications (type, priority, title, message, data, action_url, user_id, location_id,
+                                           broadcast, publisher, expires_at)
+                SELECT $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $8 IS NULL AND $9 IS NULL, $10, $11::timestamptz
+                FROM lock
+                RETURNING id, audience, data, created_at
+            ), entry AS (
+                SELECT n.id, \(entry) AS text FROM n
+            )
+            SELECT entry.id, pg_notify($\(channel), CASE
+                       WHEN octet_length(entry.text) + octet_length($\(notifications)) <= $\(limit)
+                       THEN $\(notifications) || entry.text
+                       ELSE $\(byID) || entry.id END)::text
+            FROM entry
+            """
+    }()
+
+    static let bindingDataTypes: [PostgresDataType] =
+        [.int8] + Array(repeating: .text, count: 10)
+        + Array(repeating: .text, count: NotifyEntryTemplate.holeOrder.count + 1)
+        + [.text, .int4, .text, .text]
 
     var publication: Publication
     var lockKey: Int64
@@ -48,7 +62,11 @@ struct PublishOneStatement: PostgresPreparedStatement {
         case .location(let id): locationID = id
         case .broadcast: break
         }
-        var bindings = PostgresBindings(capacity: 19)
+        guard entry.holes == NotifyEntryTemplate.holeOrder else {
+            // Only a change to the writers could do this; answered 500 and logged, never sent half-filled.
+            throw Abort(.internalServerError, reason: "the entry's holes \(entry.holes) are not the statement's")
+        }
+        var bindings = PostgresBindings(capacity: Self.bindingDataTypes.count)
         bindings.append(lockKey)
         for value in [p.type, p.priority, p.title, p.message, p.dataJSON] { bindings.append(value) }
         for value in [p.actionURL, user, locationID] { bindings.append(value) }
@@ -57,6 +75,8 @@ struct PublishOneStatement: PostgresPreparedStatement {
         for segment in entry.segments { bindings.append(segment) }
         bindings.append(FanoutMessage.channel)
         bindings.append(Int32(FanoutMessage.payloadLimit))
+        bindings.append(FanoutMessage.notificationsPrefix)
+        bindings.append(FanoutMessage.byIDPrefix)
         return bindings
     }
 

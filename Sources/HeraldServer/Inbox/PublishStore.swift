@@ -111,31 +111,24 @@ public struct PublishStore: Sendable {
         let p = publication
         // Sent as the ISO text clients see, so the stored instant is exactly the one that was validated.
         let expiresAt = p.expiresAt.map { Timestamp.string($0) }
-        let insert: PostgresQuery
+        var (users, locationID): ([String]?, String?) = (nil, nil)
         switch p.target {
-        case .users(let users):
-            insert = """
-                INSERT INTO notifications (id, type, priority, title, message, data, action_url, user_id,
-                                           collapse_key, publisher, expires_at)
-                SELECT \(stagingBase) + nextval('notification_staging_ids'), \(p.type), \(p.priority), \(p.title),
-                       \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL), u.user_id, \(p.collapseKey), \(p.publisher),
-                       \(expiresAt)::timestamptz
-                FROM unnest(\(users)::text[]) WITH ORDINALITY AS u(user_id, position)
-                ORDER BY u.position
-                RETURNING id
-                """
-        case .location, .broadcast:
-            var locationID: String?
-            if case .location(let id) = p.target { locationID = id }
-            insert = """
-                INSERT INTO notifications (id, type, priority, title, message, data, action_url, location_id,
-                                           broadcast, collapse_key, publisher, expires_at)
-                VALUES (\(stagingBase) + nextval('notification_staging_ids'), \(p.type), \(p.priority), \(p.title),
-                        \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL), \(locationID), \(locationID == nil),
-                        \(p.collapseKey), \(p.publisher), \(expiresAt)::timestamptz)
-                RETURNING id
-                """
+        case .users(let ids): users = ids
+        case .location(let id): locationID = id
+        case .broadcast: break
         }
+        // One row per user, or a single row without a user for a location or a broadcast.
+        let insert: PostgresQuery = """
+            INSERT INTO notifications (id, type, priority, title, message, data, action_url, user_id, location_id,
+                                       broadcast, collapse_key, publisher, expires_at)
+            SELECT \(stagingBase) + nextval('notification_staging_ids'), \(p.type), \(p.priority), \(p.title),
+                   \(p.message), \(p.dataJSON)::jsonb, \(p.actionURL), u.user_id, \(locationID),
+                   u.user_id IS NULL AND \(locationID)::text IS NULL, \(p.collapseKey), \(p.publisher),
+                   \(expiresAt)::timestamptz
+            FROM unnest(coalesce(\(users)::text[], ARRAY[NULL::text])) WITH ORDINALITY AS u(user_id, position)
+            ORDER BY u.position
+            RETURNING id
+            """
         let staged: [Int64] = try await connection.rows(insert, as: Int64.self, logger: logger)
         return staged.sorted()
     }

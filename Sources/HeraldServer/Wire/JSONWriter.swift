@@ -6,9 +6,28 @@ import NIOCore
 public struct JSONWriter: Sendable {
     public private(set) var bytes: [UInt8] = []
     private var needsComma = false
+    /// Whether values written with a hole name are left out (``JSONHole``).
+    private let leavesHoles: Bool
+    /// Where each hole left so far goes in ``bytes``, in order.
+    public private(set) var holes: [(offset: Int, hole: JSONHole)] = []
 
-    public init(reservingCapacity capacity: Int = 256) {
+    /// A writer; with `leavingHoles`, one that leaves out every value written with a ``JSONHole`` and records where
+    /// it goes, so the text around the holes can be completed elsewhere (``segmentsAroundHoles``).
+    public init(reservingCapacity capacity: Int = 256, leavingHoles: Bool = false) {
         bytes.reserveCapacity(capacity)
+        leavesHoles = leavingHoles
+    }
+
+    /// The text before, between and after the holes: one more segment than there are holes.
+    public var segmentsAroundHoles: [String] {
+        var segments: [String] = []
+        var start = 0
+        for (offset, _) in holes {
+            segments.append(String(decoding: bytes[start..<offset], as: UTF8.self))
+            start = offset
+        }
+        segments.append(String(decoding: bytes[start...], as: UTF8.self))
+        return segments
     }
 
     public var string: String { String(decoding: bytes, as: UTF8.self) }
@@ -88,6 +107,33 @@ public struct JSONWriter: Sendable {
 
     public mutating func string(_ value: String?) {
         if let value { string(value) } else { null() }
+    }
+
+    /// `value`, or its hole in a writer leaving holes (filled with the string's JSON, quotes included).
+    public mutating func string(_ value: String, hole: JSONHole) {
+        if leavesHoles { leave(hole) } else { string(value) }
+    }
+
+    /// `value`, or its hole in a writer leaving holes.
+    public mutating func int(_ value: Int64, hole: JSONHole) {
+        if leavesHoles { leave(hole) } else { int(value) }
+    }
+
+    /// `json`, or its hole in a writer leaving holes.
+    public mutating func raw(_ json: String, hole: JSONHole) {
+        if leavesHoles { leave(hole) } else { raw(json) }
+    }
+
+    /// Ends a line of a line-based format (the NOTIFY payloads): the next value starts afresh, without a comma.
+    public mutating func lineBreak() {
+        bytes.append(UInt8(ascii: "\n"))
+        needsComma = false
+    }
+
+    private mutating func leave(_ hole: JSONHole) {
+        separate()
+        holes.append((bytes.count, hole))
+        needsComma = true
     }
 
     public mutating func strings(_ values: [String]) {
