@@ -88,6 +88,7 @@ let package = Package(
             name: "HeraldUnitTests",
             dependencies: [
                 "HeraldServer",
+                .product(name: "Vapor", package: "vapor"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
