@@ -44,12 +44,13 @@ struct DatabaseTimeoutTests {
 
     @Test("a slow read is a timeout too, and the database gate stays open")
     func slowRead() async throws {
-        try await TestServer.with(["REQUEST_TIMEOUT": "1"]) { server in
+        // Two seconds, not one: the list afterwards must fit in it with the whole suite loading both cores.
+        try await TestServer.with(["REQUEST_TIMEOUT": "2"]) { server in
             let token = try await server.token("reader")
             try await server.sql(
                 """
                 CREATE OR REPLACE FUNCTION herald_unread_count(p_user text, p_audiences text[]) RETURNS bigint
-                LANGUAGE sql AS 'SELECT 0 FROM pg_sleep(3)'
+                LANGUAGE sql AS 'SELECT 0 FROM pg_sleep(6)'
                 """)
             let response = try await server.request(.GET, "/api/v1/notifications/unread-count", token: token)
             #expect(response.status == .serviceUnavailable)

@@ -222,7 +222,10 @@ struct RealtimeProtocolTests {
 
     @Test("a resume of a long gap of large notifications is paced to the send buffer, not closed with 1008")
     func pacedReplay() async throws {
-        try await TestServer.with(["WS_SEND_BUFFER_BYTES": "65536", "WS_RESUME_MAX": "1000"]) { server in
+        // 12 MB to load for the replay: REQUEST_TIMEOUT (which bounds the query) leaves room for a busy machine, as
+        // this test is about pacing, not about a slow load's `reset`.
+        try await TestServer.with(["WS_SEND_BUFFER_BYTES": "65536", "WS_RESUME_MAX": "1000", "REQUEST_TIMEOUT": "20"]) {
+            server in
             let pad = String(repeating: "p", count: 30_000)
             try await server.sql(
                 """

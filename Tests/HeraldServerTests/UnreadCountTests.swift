@@ -1,5 +1,6 @@
 import Foundation
 import HeraldServer
+import HeraldTestSupport
 import Testing
 
 /// The unread count is kept by triggers (Migrations/0002), not counted from rows; these check it against the rows.

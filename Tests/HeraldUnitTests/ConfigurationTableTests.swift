@@ -1,5 +1,6 @@
 import Foundation
 import HeraldServer
+import HeraldTestSupport
 import Testing
 
 /// The configuration table users read is the one the server parses: every setting is listed, with its default.
@@ -7,8 +8,7 @@ import Testing
 struct ConfigurationTableTests {
     /// `name → default` from the Markdown table whose header is `| setting | default | meaning |`.
     static func documented() throws -> [String: String] {
-        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let readme = PackageRoot.url.appendingPathComponent("README.md")
         let lines = try String(contentsOf: readme, encoding: .utf8).split(separator: "\n")
         guard let header = lines.firstIndex(of: "| setting | default | meaning |") else { return [:] }
         var table: [String: String] = [:]

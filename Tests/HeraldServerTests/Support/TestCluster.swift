@@ -1,5 +1,6 @@
 import Foundation
 import HeraldServer
+import HeraldTestSupport
 import Logging
 import PostgresNIO
 
@@ -65,8 +66,7 @@ actor TestCluster {
         try MigrationStore.load(directory: packageRoot.appendingPathComponent("Migrations").path)
     }
 
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = PackageRoot.url
 
     /// A new, migrated, empty database; returns its name.
     func makeDatabase() async throws -> String {

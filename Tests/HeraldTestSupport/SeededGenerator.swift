@@ -1,13 +1,13 @@
 /// SplitMix64: a random generator that replays from its seed, so a randomised test that fails can be rerun
 /// exactly (the seed is in the failure message).
-struct SeededGenerator: RandomNumberGenerator {
-    private(set) var state: UInt64
+public struct SeededGenerator: RandomNumberGenerator {
+    public private(set) var state: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

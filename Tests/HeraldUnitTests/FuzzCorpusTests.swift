@@ -1,5 +1,6 @@
 import Foundation
 import HeraldReplay
+import HeraldTestSupport
 import Testing
 
 @testable import HeraldServer
@@ -9,7 +10,7 @@ import Testing
 @Suite("Fuzz corpus replay")
 struct FuzzCorpusTests {
     static func corpus(_ name: String) throws -> [(String, [UInt8])] {
-        let folder = TestCluster.packageRoot.appendingPathComponent("Tests/Fuzz/corpus/\(name)")
+        let folder = PackageRoot.url.appendingPathComponent("Tests/Fuzz/corpus/\(name)")
         return try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().map { file in
             (file, Array(try Data(contentsOf: folder.appendingPathComponent(file))))
         }

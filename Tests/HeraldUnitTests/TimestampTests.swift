@@ -1,5 +1,6 @@
 import Foundation
 import HeraldServer
+import HeraldTestSupport
 import Testing
 
 /// Every timestamp on the wire goes through `Timestamp.string`, whose digits are now written by hand.
