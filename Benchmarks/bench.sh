@@ -16,7 +16,8 @@ mkdir -p "$results" "$root/.data/bench"
 herald_root="${HERALD_ROOT:-$root}"
 herald="${HERALD_BIN:-$herald_root/.build/release/herald}"
 label="${LABEL:-$target}"
-(cd "$herald_root" && swift build -c release --product herald >/dev/null)
+# A given HERALD_BIN is run as it is; otherwise the checkout's release build is brought up to date.
+[ -n "${HERALD_BIN:-}" ] || (cd "$herald_root" && swift build -c release --product herald >/dev/null)
 (cd Benchmarks && swift build -c release >/dev/null)
 bench="$root/Benchmarks/.build/release/herald-bench"
 HERALD_PG_PORT=$pg_port .ci/postgres.sh herald >/dev/null

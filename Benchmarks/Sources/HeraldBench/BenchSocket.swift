@@ -100,29 +100,47 @@ enum BenchSocket {
         typealias InboundIn = WebSocketFrame
         typealias OutboundOut = WebSocketFrame
         let record: (Int64) -> Void
+        /// Told the close code when the server closes the socket.
+        let closed: (UInt16) -> Void
+        /// Told when the server sends `reset`: it could not replay, and a real client would refetch over REST.
+        let reset: () -> Void
 
         init(tally: Tally) {
             self.record = { id in tally.record(id: id, at: Clock.micros()) }
+            self.closed = { _ in }
+            self.reset = {}
         }
 
-        init(record: @escaping (Int64) -> Void) {
+        init(
+            record: @escaping (Int64) -> Void, closed: @escaping (UInt16) -> Void, reset: @escaping () -> Void
+        ) {
             self.record = record
+            self.closed = closed
+            self.reset = reset
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let frame = unwrapInboundIn(data)
             switch frame.opcode {
             case .text:
-                if let id = Self.notificationID(frame.data) { record(id) }
+                if let id = Self.notificationID(frame.data) {
+                    record(id)
+                } else if frame.data.readableBytesView.starts(with: Self.resetPrefix) {
+                    reset()
+                }
             case .ping:
                 let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.data)
                 context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
             case .connectionClose:
+                var data = frame.data
+                closed(data.readInteger(as: UInt16.self) ?? 1005)
                 context.close(promise: nil)
             default:
                 break
             }
         }
+
+        static let resetPrefix = Array(#"{"type":"reset""#.utf8)
 
         /// The `id` of a `{"type":"notification",...,"id":N,...}` frame.
         static func notificationID(_ buffer: ByteBuffer) -> Int64? {

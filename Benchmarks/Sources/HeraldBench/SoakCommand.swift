@@ -87,7 +87,8 @@ struct SoakCommand: AsyncParsableCommand {
                 "rate": rate, "publishes": published.withLockedValue { $0.count },
                 "publish_failures": failures.withLockedValue { $0 }, "reconnected": churned,
                 "failed_reconnects": churnFailures, "checked_deliveries": total(0), "lost": total(1),
-                "duplicates": total(2), "foreign": total(3), "server_cpu_percent": cpu / elapsed * 100,
+                "duplicates": total(2), "foreign": total(3), "resets": total(4),
+                "server_cpu_percent": cpu / elapsed * 100,
                 "rss_kb": samples.map { [$0.seconds, $0.kilobytes] },
                 "rss_growth_percent_from_minute_2":
                     fromMinuteTwo == 0 ? 0 : Double(last - fromMinuteTwo) / Double(fromMinuteTwo) * 100,

@@ -13,6 +13,10 @@ final class SoakSlot: @unchecked Sendable {
     /// Open ranges of ids (lower, upper) left unchecked: from the last id before a reconnect without `since` to the
     /// first id after it. `upper` is `Int64.max` until the first id arrives.
     var unchecked: [(lower: Int64, upper: Int64)] = []
+    /// Each reconnect: the last id the socket had, and whether it asked to resume from it.
+    var reconnects: [(lastID: Int64, resumed: Bool)] = []
+    /// Close codes the server sent, with the last id the socket had then.
+    var serverCloses: [(code: UInt16, lastID: Int64)] = []
 
     init(index: Int, prefix: String, locations: Int, loop: any EventLoop) {
         self.index = index
@@ -26,8 +30,11 @@ final class SoakSlot: @unchecked Sendable {
         received.append(id)
     }
 
-    /// Called before a reconnect without `since`: what the server commits until the next id arrives may or may not
-    /// reach the new socket.
+    /// `reset` frames the server sent (it could not replay; a real client refetches the inbox over REST).
+    var resets = 0
+
+    /// Called before a reconnect without `since`, and on `reset`: what the server commits until the next id
+    /// arrives may or may not reach the socket.
     func forgetUntilNextID() {
         unchecked.append((received.last ?? 0, .max))
     }

@@ -8,7 +8,7 @@ import NIOPosix
 /// - in `churn <fraction>`: closes that share of its sockets and reconnects them, half with `since` (the last id
 ///   the socket had) and half without; out `churned <reconnected> <failed>`;
 /// - in `verify <file>`: closes every socket and checks each one's ids against the published ones in `file`
-///   (`<id> u|l|b <user or location index>` per line); out `verified <checked> <lost> <duplicates> <foreign>`.
+///   (`<id> u|l|b <user or location index>` per line); out `verified <checked> <lost> <duplicates> <foreign> <resets>`.
 struct SoakWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soak-worker", abstract: "(internal) hold a slice of soak sockets")
@@ -69,11 +69,20 @@ struct SoakWorkerCommand: AsyncParsableCommand {
                 var target = "\(path)?token=\(token)"
                 if resume, let last = slot.received.last {
                     target += "&since=\(last)"
+                    slot.reconnects.append((last, true))
                 } else if !slot.received.isEmpty {
                     slot.forgetUntilNextID()
+                    slot.reconnects.append((slot.received.last ?? 0, false))
                 }
                 return BenchSocket.connect(loop: slot.loop, host: host, port: port, source: source, path: target) {
-                    _ in BenchSocket.Receiver { slot.record($0) }
+                    _ in
+                    BenchSocket.Receiver(
+                        record: { slot.record($0) },
+                        closed: { slot.serverCloses.append(($0, slot.received.last ?? 0)) },
+                        reset: {
+                            slot.resets += 1
+                            slot.forgetUntilNextID()
+                        })
                 }
             }
             for (slot, future) in zip(wave, futures) {
@@ -103,6 +112,12 @@ struct SoakWorkerCommand: AsyncParsableCommand {
         var lost = 0
         var duplicates = 0
         var foreign = 0
+        let closedByServer = slots.filter { !$0.serverCloses.isEmpty }
+        if !closedByServer.isEmpty {
+            let codes = closedByServer.flatMap { $0.serverCloses.map(\.code) }
+            FileHandle.standardError.write(
+                Data("\(closedByServer.count) sockets closed by the server, codes \(Set(codes).sorted())\n".utf8))
+        }
         for slot in slots {
             let expected = Set(broadcast + (byUser[slot.index] ?? []) + (byLocation[slot.locationIndex] ?? []))
             let received = Set(slot.received)
@@ -110,9 +125,20 @@ struct SoakWorkerCommand: AsyncParsableCommand {
             foreign += received.subtracting(expected).count
             for id in expected where slot.isChecked(id) {
                 checked += 1
-                if !received.contains(id) { lost += 1 }
+                guard !received.contains(id) else { continue }
+                lost += 1
+                // The first few losses in detail, on stderr (the bench's log): enough to tell a pattern.
+                if lost <= 20 {
+                    let before = slot.received.last { $0 < id } ?? 0
+                    let after = slot.received.first { $0 > id } ?? 0
+                    let kind = broadcast.contains(id) ? "b" : (byUser[slot.index]?.contains(id) == true ? "u" : "l")
+                    FileHandle.standardError.write(
+                        Data(
+                            ("lost \(id) (\(kind)) at \(slot.user): received \(before) before, \(after) after; "
+                                + "reconnects \(slot.reconnects), server closes \(slot.serverCloses)\n").utf8))
+                }
             }
         }
-        return "\(checked) \(lost) \(duplicates) \(foreign)"
+        return "\(checked) \(lost) \(duplicates) \(foreign) \(slots.map(\.resets).reduce(0, +))"
     }
 }
