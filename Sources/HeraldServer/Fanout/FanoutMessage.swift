@@ -72,7 +72,8 @@ public enum FanoutMessage: Sendable, Equatable {
 
     public var payload: String {
         switch self {
-        case .notifications(let notifications): return Self.payloads(for: notifications).first ?? "n"
+        case .notifications(let notifications):
+            return Self.payloads(for: notifications).first ?? Self.notificationsPrefix
         case .notificationIDs(let ids): return Self.byIDPrefix + ids.map(String.init).joined(separator: ",")
         case .inbox(let change):
             var writer = JSONWriter()
