@@ -1,5 +1,6 @@
 import Foundation
 import HeraldServer
+import NIOHTTP1
 import Testing
 
 /// Every `/notifications` route, success and error bodies, field by field.
@@ -172,6 +173,23 @@ struct InboxRouteTests {
             let unknown = try await server.request(.GET, "/api/v1/nothing-here", token: user)
             #expect(unknown.status == .notFound)
             #expect(unknown.detail == "Not Found")
+            // The cluster routes' path ids too: too long, or carrying NUL or an encoded slash, is 422, not 404.
+            let admin = try await server.adminToken()
+            let long = String(repeating: "0", count: 201)
+            for (method, path, issue) in [
+                (HTTPMethod.DELETE, "/api/v1/users/\(long)/sessions", "path.user_id:string_type"),
+                (.POST, "/api/v1/users/\(long)/revoke", "path.user_id:string_type"),
+                (.GET, "/api/v1/locations/\(long)/presence", "path.location_id:string_type"),
+                (.GET, "/api/v1/locations/a%00b/presence", "path.location_id:string_type"),
+                (.GET, "/api/v1/locations/a%2Fb/presence", "path.location_id:string_type"),
+            ] {
+                let response = try await server.request(method, path, token: admin)
+                #expect(response.status == .unprocessableEntity, "\(method) \(path.prefix(40))")
+                #expect(response.issues == [issue], "\(method) \(path.prefix(40))")
+            }
+            // A slash is an ordinary character in a query string.
+            let slashed = try await server.request(.GET, "/api/v1/ws/sessions?user_id=a%2Fb", token: admin)
+            #expect(slashed.status == .ok)
         }
     }
 

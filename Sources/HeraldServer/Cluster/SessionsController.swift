@@ -21,11 +21,11 @@ struct SessionsController: Sendable {
         api.delete("ws", "sessions", ":session_id", use: disconnect)
             .answering(.accepted, .unauthorized, .forbidden, .notFound, .unprocessableEntity, .serviceUnavailable)
         api.delete("users", ":user_id", "sessions", use: disconnectUser)
-            .answering(.accepted, .unauthorized, .forbidden, .serviceUnavailable)
+            .answering(.accepted, .unauthorized, .forbidden, .unprocessableEntity, .serviceUnavailable)
         api.post("users", ":user_id", "revoke", use: revoke)
-            .answering(.ok, .unauthorized, .forbidden, .serviceUnavailable)
+            .answering(.ok, .unauthorized, .forbidden, .unprocessableEntity, .serviceUnavailable)
         api.get("locations", ":location_id", "presence", use: presence)
-            .answering(.ok, .unauthorized, .forbidden, .serviceUnavailable)
+            .answering(.ok, .unauthorized, .forbidden, .unprocessableEntity, .serviceUnavailable)
     }
 
     // MARK: Handlers
@@ -112,9 +112,7 @@ struct SessionsController: Sendable {
 
     func presence(_ request: Request) async throws -> Response {
         let principal = try request.principal
-        guard let locationID = request.parameters.get("location_id") else {
-            throw HeraldError.notFound("Not Found")
-        }
+        let locationID = try Self.pathID("location_id", request)
         try authorize(principal, at: locationID)
         let users = try await cluster.presence(at: locationID)
         return Self.json(.ok) { writer in
@@ -159,9 +157,22 @@ struct SessionsController: Sendable {
     // MARK: Writing
 
     private static func userID(_ request: Request) throws -> String {
-        guard let userID = request.parameters.get("user_id"), !userID.isEmpty, userID.unicodeScalars.count <= 200
-        else { throw HeraldError.notFound("Not Found") }
-        return userID
+        try pathID("user_id", request)
+    }
+
+    /// A user or location id from the path: 1 to 200 characters, no NUL and no `/` (which only an encoded path
+    /// could carry), or 422 like every other malformed parameter.
+    private static func pathID(_ name: String, _ request: Request) throws -> String {
+        guard let id = request.parameters.get(name), !id.isEmpty, id.unicodeScalars.count <= 200,
+            !id.utf8.contains(0), !id.contains("/")
+        else {
+            throw HeraldError.validation([
+                .init(
+                    [.name("path"), .name(name)], "String should have 1 to 200 characters, without NUL or /",
+                    type: "string_type")
+            ])
+        }
+        return id
     }
 
     static func write(_ session: ClusterStore.Session, to writer: inout JSONWriter) {
