@@ -174,21 +174,22 @@ public struct HeraldConfiguration: Sendable {
         }
 
         func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int {
-            let raw = text(name) ?? ""
-            guard let value = Int(raw), range.contains(value) else {
-                throw ConfigurationError(
-                    setting: name,
-                    problem: "must be an integer from \(range.lowerBound) to \(range.upperBound) (got '\(raw)')")
-            }
-            return value
+            try parsed(name, in: range, as: "an integer")
         }
 
         func number(_ name: String, in range: ClosedRange<Double>) throws -> Double {
+            try parsed(name, in: range, as: "a number")
+        }
+
+        /// The setting as a `Value` within `range`, or the one-line error that names it.
+        private func parsed<Value: LosslessStringConvertible & Comparable>(
+            _ name: String, in range: ClosedRange<Value>, as kind: String
+        ) throws -> Value {
             let raw = text(name) ?? ""
-            guard let value = Double(raw), range.contains(value) else {
+            guard let value = Value(raw), range.contains(value) else {
                 throw ConfigurationError(
                     setting: name,
-                    problem: "must be a number from \(range.lowerBound) to \(range.upperBound) (got '\(raw)')")
+                    problem: "must be \(kind) from \(range.lowerBound) to \(range.upperBound) (got '\(raw)')")
             }
             return value
         }

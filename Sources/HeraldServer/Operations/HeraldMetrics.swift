@@ -46,20 +46,21 @@ public final class HeraldMetrics: Sendable {
             Counter(label: "herald_messages_out_total", dimensions: [("type", $0.label)], factory: factory)
         }
         publishToSend = Timer(label: "herald_publish_to_send_seconds", factory: factory)
-        var errors: [String: CoreMetrics.Counter] = [:]
-        for component in Self.databaseComponents {
-            errors[component] = Counter(
-                label: "herald_database_errors_total", dimensions: [("component", component)], factory: factory)
-        }
-        databaseErrors = errors
+        databaseErrors = Self.counters(
+            "herald_database_errors_total", by: "component", Self.databaseComponents, factory: factory)
         publishes = Counter(label: "herald_notifications_published_total", factory: factory)
-        var evicted: [String: CoreMetrics.Counter] = [:]
-        for reason in Self.evictionReasons {
-            evicted[reason] = Counter(
-                label: "herald_evictions_total", dimensions: [("reason", reason)], factory: factory)
-        }
-        evictions = evicted
+        evictions = Self.counters("herald_evictions_total", by: "reason", Self.evictionReasons, factory: factory)
         revocations = Counter(label: "herald_revocations_total", factory: factory)
+    }
+
+    /// One counter of `label` per value of the dimension `name`, by value.
+    private static func counters(
+        _ label: String, by name: String, _ values: [String], factory: any MetricsFactory
+    ) -> [String: CoreMetrics.Counter] {
+        Dictionary(
+            uniqueKeysWithValues: values.map {
+                ($0, Counter(label: label, dimensions: [(name, $0)], factory: factory))
+            })
     }
 
     /// Sockets closed because the cluster decided so: the limit (`replaced`, `limit`), an operator, a revocation.
