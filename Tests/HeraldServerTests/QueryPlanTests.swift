@@ -73,7 +73,7 @@ struct QueryPlanTests {
             try await probe.expect(
                 "\(name): unread page", atMost: 600, { try await store.list(principal, unread, on: $0).count })
             try await probe.expect(
-                "\(name): unread count", atMost: 100, { try await store.unreadCount(principal, on: $0) })
+                "\(name): unread count", atMost: 100, { try await store.unreadCount(principal, on: $0).count })
             let since = visible.count > 10 ? visible[10] : 0
             try await probe.expect(
                 "\(name): replay since \(since)", atMost: 600,

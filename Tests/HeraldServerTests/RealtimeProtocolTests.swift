@@ -67,16 +67,12 @@ struct RealtimeProtocolTests {
             #expect(try await atY.next("notification")["id"]?.int64Value == broadcast[0])
             try await Task.sleep(for: .milliseconds(200))
             #expect(atY.all("notification").count == 1, "Y saw \(atY.all("notification"))")
-            // Every creation pushed the new unread count; creations close together may share one frame.
-            let created = atX.all("inbox")
-            let counts = created.compactMap { $0["unread_count"]?.int64Value }
-            #expect(counts.last == 3 && counts == counts.sorted() && Set(counts).count == counts.count)
-            let countedIDs = created.flatMap { frame -> [Int64] in
-                guard case .array(let ids)? = frame["ids"] else { return [] }
-                return ids.compactMap(\.int64Value)
-            }
-            #expect(countedIDs == personal + location + broadcast)
-            #expect(created.allSatisfy { $0["reason"] == .string("created") })
+            // A plain creation pushes no count: the client adds each notification to the count it was given,
+            // which says how far it reaches (`last_id`).
+            #expect(atX.all("inbox").isEmpty, "\(atX.all("inbox"))")
+            let counted = try await server.request(
+                .GET, "/api/v1/notifications/unread-count", token: try await server.token("ux", locations: ["X"]))
+            #expect(counted.json == .object(["count": .int(3), "last_id": .int(broadcast[0])]))
             // A REST change pushes the authoritative count to the user's sockets.
             let ux = try await server.token("ux", locations: ["X"])
             #expect(
@@ -85,10 +81,49 @@ struct RealtimeProtocolTests {
             while read["reason"] != .string("read") { read = try await atX.next("inbox") }
             #expect(read["unread_count"] == .int(2))
             #expect(read["ids"] == .array([.int(personal[0])]))
+            #expect(read["last_id"] == .int(broadcast[0]))
             #expect(try await server.request(.PUT, "/api/v1/notifications/read-all", token: ux).status == .ok)
             var all = try await atX.next("inbox")
             while all["reason"] != .string("read_all") { all = try await atX.next("inbox") }
             #expect(all["unread_count"] == .int(0))
+        }
+    }
+
+    @Test("the count is pushed where a client cannot follow it: a collapse, an expiry, a move between locations")
+    func countPushes() async throws {
+        try await TestServer.with { server in
+            let socket = try await TestSocket.open(server, token: try await server.token("cp", locations: ["CP"]))
+            // A collapse: the second notification replaced the first, so the count stays at one.
+            let first = try await server.publish(
+                #"{"location_id":"CP","type":"booking","title":"2 new","message":"m","collapse_key":"msgs"}"#)
+            let second = try await server.publish(
+                #"{"location_id":"CP","type":"booking","title":"3 new","message":"m","collapse_key":"msgs"}"#)
+            #expect(try await socket.next("notification")["id"]?.int64Value == first[0])
+            #expect(try await socket.next("notification")["id"]?.int64Value == second[0])
+            let collapsed = try await socket.next("inbox")
+            #expect(collapsed["reason"] == .string("created"))
+            #expect(collapsed["ids"] == .array([.int(second[0])]))
+            #expect(collapsed["unread_count"] == .int(1))
+            #expect(collapsed["last_id"] == .int(second[0]))
+            // An expiry: counted by the client when it arrives, pushed when it leaves the count. Six seconds, so a
+            // busy machine still delivers it before it expires.
+            let expiry = Date().addingTimeInterval(6)
+            let expiring = try await server.publish(
+                #"{"user_id":"cp","type":"system","title":"t","message":"m","expires_at":"\#(Timestamp.string(expiry))"}"#
+            )
+            #expect(try await socket.next("notification")["id"]?.int64Value == expiring[0])
+            let expired = try await socket.next("inbox", timeout: 15)
+            #expect(Date() >= expiry)
+            #expect(expired["reason"] == .string("deleted"))
+            #expect(expired["ids"] == .array([.int(expiring[0])]))
+            #expect(expired["unread_count"] == .int(1))
+            #expect(socket.all("inbox").count == 2, "\(socket.all("inbox"))")
+            // A refreshed token that leaves the location takes its notification out of the count.
+            try await socket.send(#"{"type":"auth","token":"\#(try await server.token("cp", locations: ["OTHER"]))"}"#)
+            #expect(try await socket.next("auth_ok")["type"] == .string("auth_ok"))
+            let moved = try await socket.next("inbox")
+            #expect(moved["reason"] == .string("created") && moved["ids"] == .array([]))
+            #expect(moved["unread_count"] == .int(0))
         }
     }
 
@@ -154,6 +189,8 @@ struct RealtimeProtocolTests {
             let ok = try await socket.next()
             #expect(ok["type"] == .string("auth_ok"))
             #expect((ok["exp"]?.int64Value ?? 0) > Int64(Date().timeIntervalSince1970) + 500)
+            // The move to L2 changed what the user sees: its count follows.
+            #expect(try await socket.next("inbox")["unread_count"] == .int(0))
             try await socket.send(#"{"type":"auth","token":"\#(try await server.token("someone-else"))"}"#)
             #expect(try await socket.next()["code"] == .string("auth_failed"))
             try await socket.send(#"{"type":"auth","token":"garbage"}"#)

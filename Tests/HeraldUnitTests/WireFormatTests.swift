@@ -27,7 +27,9 @@ struct WireFormatTests {
         let messages: [FanoutMessage] = [
             .notifications([Self.live(1), Self.live(2)]),
             .notificationIDs([7, 8, 9]),
-            .inbox(InboxChange(userID: "u \"1\"", reason: .readAll, ids: [3, 4], unreadCount: 12)),
+            .inbox(InboxChange(userID: "u \"1\"", reason: .readAll, ids: [3, 4], unreadCount: 12, lastID: 40)),
+            // From an instance of an earlier release, whose counts carried no id.
+            .inbox(InboxChange(userID: "u", reason: .created, ids: [], unreadCount: 0, lastID: nil)),
             .event(
                 EphemeralEvent(
                     audiences: ["u:a", "l:b"], eventType: "typing", dataJSON: #"{"x":[1,2]}"#, origin: "i-1")),

@@ -342,6 +342,11 @@ def main():
                                   "message": "Served by the other instance"})
         expect_delivered(driver, drained, before, "after SIGTERM")
         survivor.start()
+        # The badge counted every arrival itself (the server sends no count for a plain new notification) across
+        # a kill -9 and a drain: Welcome, the first, six during the gap, one after the drain.
+        server_count = lambda: http("GET", f"{EDGE}/api/v1/notifications/unread-count", user)[1]["count"]
+        wait_for("a badge of 9, the server's count", lambda: page_state(driver)["badge"] == 9 == server_count())
+        log("ok: the badge counted nine arrivals across two reconnects, as the server does")
 
         # 5. Screenshot, while everything is live.
         time.sleep(1.3)  # let the arrival highlight fade
@@ -367,6 +372,27 @@ def main():
         log("ok: mark all read cleared the badge and every row")
         status, count = http("GET", f"{EDGE}/api/v1/notifications/unread-count", user)
         check(status == 200 and count["count"] == 0, "the server agrees: no unread notifications")
+
+        # A collapse: "3 new messages" replaces "2 new messages"; the badge stays at one and so does the list.
+        older = publish(admin, {"user_id": "e2e-user", "type": "message", "title": "2 new messages",
+                                "message": "From Sam", "collapse_key": "e2e-messages"})[0]
+        wait_for("the first message counted", lambda: page_state(driver)["badge"] == 1)
+        newer = publish(admin, {"user_id": "e2e-user", "type": "message", "title": "3 new messages",
+                                "message": "From Sam", "collapse_key": "e2e-messages"})[0]
+        wait_for("the collapse on the page", lambda: (lambda s: newer in s["ids"] and older not in s["ids"])(
+            page_state(driver)))
+        time.sleep(0.5)
+        check(page_state(driver)["badge"] == 1 == server_count(), "a collapse left the badge at one, as the server")
+        # An expiry: counted while it lives, gone from the badge and the list once it has expired.
+        expires = time.time() + 4
+        brief = publish(admin, {"user_id": "e2e-user", "type": "system", "title": "Flash sale", "message": "4 s",
+                                "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))})[0]
+        wait_for("the expiring notification counted", lambda: page_state(driver)["badge"] == 2)
+        wait_for("the expiry on the page", lambda: (lambda s: s["badge"] == 1 and brief not in s["ids"])(
+            page_state(driver)), timeout=15)
+        check(time.time() >= int(expires), "and not before it expired")
+        check(server_count() == 1, "the server agrees: one unread")
+        log("ok: a collapse and an expiry kept the badge exact")
 
         # 4. 4401: a token that expires. The page asks for a new one and does not hammer the server.
         short = mint("e2e-user", ttl=4, location="loc-e2e")

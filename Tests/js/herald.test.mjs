@@ -52,7 +52,10 @@ function token(name, exp = Math.floor(Date.now() / 1000) + 3600) {
 }
 
 function client(options = {}) {
-  const created = new HeraldClient({ url: "ws://herald.test/api/v1/ws", token: token("u"), ...options });
+  // No count fetch unless a test asks for one (countURL: undefined), so no test reaches for the network.
+  const created = new HeraldClient({
+    url: "ws://herald.test/api/v1/ws", token: token("u"), countURL: null, ...options,
+  });
   const statuses = [];
   created.addEventListener("status", (event) => statuses.push(event.detail));
   created.statuses = statuses;
@@ -208,6 +211,58 @@ describe("herald.js", () => {
     await settle();
     assert.deepEqual(socket.sent.filter((frame) => frame.type === "auth"), [{ type: "auth", token: fresh }]);
     assert.equal(tokenExpiry(fresh), now + 7200);
+  });
+
+  test("the badge is the last count plus the unread notifications it does not include, in either order", () => {
+    const herald = client().connect();
+    const socket = FakeWebSocket.last;
+    const badges = [];
+    herald.addEventListener("count", (event) => badges.push(event.detail.unread_count));
+    live(socket);
+    const notify = (id, data = {}) => socket.message({ type: "notification", id, notification_type: "x", data });
+    notify(5);
+    assert.deepEqual(badges, [], "no badge before any count");
+    herald.setUnread(3, 4);
+    assert.equal(herald.unread, 4, "5 arrived before the count that does not include it");
+    notify(6);
+    notify(7, { is_read: true });
+    assert.equal(herald.unread, 5, "a replay of one read elsewhere is not unread");
+    socket.message({ type: "inbox", unread_count: 4, reason: "read", ids: [2], last_id: 6 });
+    assert.equal(herald.unread, 4, "a count that includes 5 and 6 replaces them");
+    notify(8);
+    assert.equal(herald.unread, 5);
+    // 8, the newest notification, deleted: the count's last_id falls below it, and its id takes it out.
+    socket.message({ type: "inbox", unread_count: 4, reason: "deleted", ids: [8], last_id: 7 });
+    assert.equal(herald.unread, 4);
+    herald.setUnread(9, 3);
+    assert.equal(herald.unread, 4, "an answer older than the count held is ignored");
+    notify(9);
+    socket.message({ type: "inbox", unread_count: 2, reason: "created", ids: [], last_id: 9 });
+    assert.equal(herald.unread, 2, "a recount (a collapse, a gap) replaces everything it includes");
+    assert.deepEqual(badges, [4, 5, 4, 5, 4, 5, 2]);
+  });
+
+  test("after each connect the count is fetched with the token, and arrivals meanwhile still count", async () => {
+    const requests = [];
+    let answer;
+    mock.method(globalThis, "fetch", (url, init) => {
+      requests.push({ url, authorization: init.headers.Authorization });
+      return new Promise((resolve) => { answer = resolve; });
+    });
+    const herald = client({ url: "wss://herald.test/api/v1/ws", countURL: undefined }).connect();
+    const socket = FakeWebSocket.last;
+    live(socket);
+    assert.deepEqual(requests, [{
+      url: "https://herald.test/api/v1/notifications/unread-count", authorization: `Bearer ${herald.token}`,
+    }]);
+    socket.message({ type: "notification", id: 10, data: {} });
+    socket.message({ type: "notification", id: 11, data: {} });
+    answer({ ok: true, json: async () => ({ count: 2, last_id: 10 }) });
+    await settle();
+    await settle();
+    assert.equal(herald.unread, 3, "10 is in the count, 11 is not");
+    socket.message({ type: "reset", detail: "refetch" });
+    assert.equal(requests.length, 2, "a reset asks again");
   });
 
   test("a socket silent for two heartbeat intervals is dropped and replaced", () => {

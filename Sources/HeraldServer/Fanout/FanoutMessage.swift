@@ -5,7 +5,7 @@ import Foundation
 /// The format is line-based so a receiver routes on a small JSON header and forwards the item JSON untouched:
 /// - `n`, then per notification a header line `{"id","aud","t","exp","rep","at"}` and an item line;
 /// - `r`, then one line of comma-separated ids: notifications too large for a payload, fetched by id;
-/// - `i`, then `{"u","r","ids","c"}`: an inbox change;
+/// - `i`, then `{"u","r","ids","c","l"}`: an inbox change;
 /// - `e`, then `{"aud","t","o"}` and a data line: an ephemeral event;
 /// - `p`, then an id: a message too large for a payload, stored in `fanout_payloads` (``FanoutStore``);
 /// - `k`, then `{"i","l"}` (one instance's sockets) or `{"u"}` (a user's), with `"c"` the close code, `"m"` the
@@ -86,6 +86,10 @@ public enum FanoutMessage: Sendable, Equatable {
             writer.ints(change.ids)
             writer.key("c")
             writer.int(change.unreadCount)
+            if let lastID = change.lastID {
+                writer.key("l")
+                writer.int(lastID)
+            }
             writer.endObject()
             return "i\n" + writer.string
         case .stored(let id):
@@ -177,7 +181,9 @@ public enum FanoutMessage: Sendable, Equatable {
                 case .array(let ids)? = header["ids"], let count = header["c"]?.int64Value
             else { return nil }
             self = .inbox(
-                InboxChange(userID: user, reason: reason, ids: ids.compactMap(\.int64Value), unreadCount: Int(count)))
+                InboxChange(
+                    userID: user, reason: reason, ids: ids.compactMap(\.int64Value), unreadCount: Int(count),
+                    lastID: header["l"]?.int64Value))
         case "p":
             guard lines.count == 2, let id = Int64(lines[1]) else { return nil }
             self = .stored(id)

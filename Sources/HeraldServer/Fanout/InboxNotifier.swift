@@ -16,8 +16,9 @@ public struct InboxNotifier: Sendable {
 
     public func changed(_ principal: Principal, _ reason: InboxChange.Reason, ids: [Int64]) async {
         do {
-            let count = try await inbox.unreadCount(principal)
-            let change = InboxChange(userID: principal.userID, reason: reason, ids: ids, unreadCount: count)
+            let unread = try await inbox.unreadCount(principal)
+            let change = InboxChange(
+                userID: principal.userID, reason: reason, ids: ids, unreadCount: unread.count, lastID: unread.lastID)
             try await fanout.notify(.inbox(change))
         } catch {
             logger.warning(

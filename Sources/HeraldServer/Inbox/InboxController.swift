@@ -71,10 +71,12 @@ public struct InboxController: Sendable {
     }
 
     func unreadCount(_ request: Request) async throws -> Response {
-        let count = try await store.unreadCount(try request.principal)
+        let unread = try await store.unreadCount(try request.principal)
         return Self.json(.ok) { writer in
             writer.key("count")
-            writer.int(count)
+            writer.int(unread.count)
+            writer.key("last_id")
+            writer.int(unread.lastID)
         }
     }
 

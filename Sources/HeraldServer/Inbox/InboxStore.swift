@@ -65,13 +65,20 @@ public struct InboxStore: Sendable {
     }
 
     /// Unread, unexpired, visible notifications of the principal: a few counter rows, whatever the size of the
-    /// inbox (`herald_unread_count`, Migrations/0003).
-    public func unreadCount(_ principal: Principal) async throws -> Int {
+    /// inbox (`herald_unread_count`, Migrations/0003), with the newest id that count includes, read in the same
+    /// snapshot (``UnreadCount``).
+    public func unreadCount(_ principal: Principal) async throws -> UnreadCount {
         try await unreadCount(principal, on: client)
     }
 
-    func unreadCount(_ principal: Principal, on runner: some StatementRunner) async throws -> Int {
-        try await Self.unreadCount(principal.userID, principal.audiences, on: runner, logger: logger)
+    func unreadCount(_ principal: Principal, on runner: some StatementRunner) async throws -> UnreadCount {
+        let rows = try await runner.rows(
+            """
+            SELECT herald_unread_count(\(principal.userID), \(principal.audiences)),
+                   (SELECT coalesce(max(id), 0) FROM notifications)
+            """, as: (Int, Int64).self, logger: logger)
+        let (count, lastID) = rows.first ?? (0, 0)
+        return UnreadCount(count: count, lastID: lastID)
     }
 
     private static func unreadCount(
@@ -81,9 +88,9 @@ public struct InboxStore: Sendable {
     }
 
     /// The unread counts of many users at once, each over their own audiences: one statement for a batch of
-    /// sockets instead of one per socket (a thousand connects, or a location notification to a thousand users
-    /// whose counts are not cached yet).
-    public func unreadCounts(_ principals: [Principal]) async throws -> [String: Int] {
+    /// sockets instead of one per socket (a thousand sockets whose count a collapse, an expiry or a listener gap
+    /// changed).
+    public func unreadCounts(_ principals: [Principal]) async throws -> [String: UnreadCount] {
         var users: [String] = []
         var audiences: [String] = []
         for principal in principals {
@@ -94,14 +101,19 @@ public struct InboxStore: Sendable {
         }
         let rows = try await client.rows(
             """
-            SELECT u.user_id, herald_unread_count(u.user_id, u.audiences)
+            SELECT u.user_id, herald_unread_count(u.user_id, u.audiences),
+                   (SELECT coalesce(max(id), 0) FROM notifications)
             FROM (
                 SELECT a.user_id, array_agg(a.audience) AS audiences
                 FROM unnest(\(users)::text[], \(audiences)::text[]) AS a(user_id, audience)
                 GROUP BY a.user_id
             ) u
-            """, as: (String, Int).self, logger: logger)
-        return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+            """, as: (String, Int, Int64).self, logger: logger)
+        var counts: [String: UnreadCount] = [:]
+        for (user, count, lastID) in rows where counts[user] == nil {
+            counts[user] = UnreadCount(count: count, lastID: lastID)
+        }
+        return counts
     }
 
     /// What a resuming socket missed: up to `limit` visible notifications with ids above `since`, in id order.

@@ -3,9 +3,10 @@ import NIOCore
 /// The sockets of one event loop, indexed by user and by location. Only its own loop touches it, so a publish
 /// crosses each loop once (``SocketRegistry``) and then reaches every socket here with plain calls.
 ///
-/// It also caches each user's unread count, so a location or broadcast notification, which changes the count of
-/// every member by one, can push `inbox` frames without one query per recipient. REST changes send the
-/// authoritative count (``InboxChange``), which overwrites the cache.
+/// A plain new notification sends no `inbox` frame: clients add it to the count they were last given
+/// (``UnreadCount``), which halves the frames of a delivery. This registry pushes the count only where a client
+/// could not follow it: a collapse that replaced notifications, an expiry, a listener gap, a token that moved the
+/// user between locations. REST changes bring their own count (``InboxChange``).
 final class LoopRegistry {
     let eventLoop: any EventLoop
     let index: Int
@@ -14,15 +15,17 @@ final class LoopRegistry {
     private var sessions: [UInt64: SessionHandler] = [:]
     private var byUser: [String: [UInt64: SessionHandler]] = [:]
     private var byLocation: [String: [UInt64: SessionHandler]] = [:]
-    private var unreadCounts: [String: Int] = [:]
-    /// Users whose unread count is waiting to be loaded, with the `inbox` push to send once it is.
-    private var countQueue: [String: (principal: Principal, reason: InboxChange.Reason?, ids: [Int64])] = [:]
+    /// Users whose unread count is waiting to be loaded, with the `inbox` pushes to send once it is: one per
+    /// reason, each with its ids (a collapse's new id must not read as deleted because an expiry shares the load).
+    private var countQueue: [String: (principal: Principal, pushes: [(reason: InboxChange.Reason, ids: [Int64])])] =
+        [:]
     private var countLoadRunning = false
-    /// Users with notifications created since their last `inbox` push, and those notifications' ids.
-    private var createdSince: [String: [Int64]] = [:]
+    /// Notifications delivered here that expire, by id, with their audience: each pushes the count of the users
+    /// here who may see it once it has expired. At most ``expiryWatchLimit``.
+    private var expiring: [Int64: String] = [:]
     /// Sockets with notifications written and not yet flushed.
     private var unflushed: [UInt64: SessionHandler] = [:]
-    private var finishScheduled = false
+    private var flushScheduled = false
     private let inbox: InboxStore
     private let metrics: HeraldMetrics
     /// This loop's socket counts since the last scrape (``SocketCounters``).
@@ -52,24 +55,22 @@ final class LoopRegistry {
         sessions[session.id] = session
         byUser[session.principal.userID, default: [:]][session.id] = session
         for location in session.principal.locations { byLocation[location, default: [:]][session.id] = session }
-        loadCount(for: session.principal)
     }
 
     func remove(_ session: SessionHandler) {
         guard sessions.removeValue(forKey: session.id) != nil else { return }
         let user = session.principal.userID
         byUser[user]?.removeValue(forKey: session.id)
-        if byUser[user]?.isEmpty == true {
-            byUser[user] = nil
-            unreadCounts[user] = nil
-        }
+        if byUser[user]?.isEmpty == true { byUser[user] = nil }
         unindex(session, locations: session.principal.locations)
     }
 
-    /// After a token refresh changed the session's locations.
+    /// After a token refresh; a change of locations changes which notifications the user sees, so the count.
     func relocate(_ session: SessionHandler, from old: [String]) {
+        guard Set(old) != Set(session.principal.locations) else { return }
         unindex(session, locations: old)
         for location in session.principal.locations { byLocation[location, default: [:]][session.id] = session }
+        loadCount(for: session.principal, reason: .created, ids: [])
     }
 
     private func unindex(_ session: SessionHandler, locations: [String]) {
@@ -85,10 +86,8 @@ final class LoopRegistry {
 
     /// Delivers committed notifications, in id order, to the sockets here that may see them.
     ///
-    /// Each notification goes to all its sockets here in one pass, the `inbox` counts after (``created(_:_:)``).
-    /// Writing in slices with the loop's other work between them was measured: fan-out to 10,000 sockets took
-    /// 240 ms at the median instead of 155 ms, because the counts of the first slice went out before the
-    /// notification reached the rest.
+    /// Each notification goes to all its sockets here in one pass. Writing in slices with the loop's other work
+    /// between them was measured: fan-out to 10,000 sockets took 240 ms at the median instead of 155 ms.
     func deliver(_ batch: [(LiveNotification, EncodedFrame)]) {
         let wallMillis = Timestamp.millisecondsNow()
         for (notification, frame) in batch {
@@ -97,14 +96,17 @@ final class LoopRegistry {
             if let published = notification.publishedAtMicros, !recipients.isEmpty {
                 metrics.publishedToSent(microseconds: Timestamp.microsecondsNow() - published)
             }
-            var users = Set<String>()
-            for session in recipients.values {
-                if session.deliver(id: notification.id, frame: frame) { unflushed[session.id] = session }
-                users.insert(session.principal.userID)
+            for session in recipients.values where session.deliver(id: notification.id, frame: frame) {
+                unflushed[session.id] = session
             }
-            for user in users { created(user, notification) }
+            if notification.replacedOthers {
+                pushCounts(to: recipients.values, reason: .created, ids: [notification.id])
+            }
+            if let expires = notification.expiresAtMillis, !recipients.isEmpty {
+                watchExpiry(of: notification.id, audience: notification.audience, at: expires, now: wallMillis)
+            }
         }
-        scheduleFinish()
+        scheduleFlush()
     }
 
     /// Whether any socket here may see notifications of `audience`.
@@ -119,57 +121,62 @@ final class LoopRegistry {
         return [:]
     }
 
-    /// A new notification is one more unread for `user`, unless it replaced others (collapse): then recount.
-    ///
-    /// The `inbox` frame goes once the loop has run what was queued before it, carrying every notification
-    /// created for the user meanwhile: a burst of notifications costs each user one count frame, not one each,
-    /// and the count always follows the notifications it counts.
-    private func created(_ user: String, _ notification: LiveNotification) {
-        guard !notification.replacedOthers, let count = unreadCounts[user] else {
-            if let any = byUser[user]?.values.first {
-                loadCount(for: any.principal, reason: .created, ids: [notification.id])
-            }
-            return
-        }
-        unreadCounts[user] = count + 1
-        createdSince[user, default: []].append(notification.id)
-    }
-
-    /// Runs ``finishDeliveries()`` once the loop has run what is queued now (more notifications, often).
-    private func scheduleFinish() {
-        guard !finishScheduled, !unflushed.isEmpty || !createdSince.isEmpty else { return }
-        finishScheduled = true
+    /// Runs ``flushDelivered()`` once the loop has run what is queued now (more notifications, often).
+    private func scheduleFlush() {
+        guard !flushScheduled, !unflushed.isEmpty else { return }
+        flushScheduled = true
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        eventLoop.execute { bound.value.finishDeliveries() }
+        eventLoop.execute { bound.value.flushDelivered() }
     }
 
-    /// Writes each user's `inbox` count after the notifications it counts and flushes that user's sockets at once:
-    /// a burst of notifications and its count leave each socket in one system call, which is most of what a
-    /// delivery costs (the kernel's TCP send path, measured at two thirds of the server's CPU). Flushing user by
-    /// user, not after every count is written, lets the first sockets' bytes leave while later counts are encoded.
-    /// Sockets with notifications but no count to send (not loaded yet) are flushed last.
-    private func finishDeliveries() {
-        finishScheduled = false
-        let pending = createdSince
-        createdSince = [:]
-        for (user, ids) in pending {
-            guard let count = unreadCounts[user], let sessions = byUser[user] else { continue }
-            let frame = EncodedFrame(text: ServerFrame.inbox(unreadCount: count, reason: .created, ids: ids))
-            for session in sessions.values {
-                session.write(frame, .inbox)
-                unflushed[session.id] = nil
-            }
-        }
+    /// Flushes every socket written since the last flush: a burst of notifications leaves each socket in one
+    /// system call, which is most of what a delivery costs (the kernel's TCP send path, measured at two thirds
+    /// of the server's CPU).
+    private func flushDelivered() {
+        flushScheduled = false
         let written = unflushed
         unflushed = [:]
         for session in written.values { session.flush() }
     }
 
+    /// Most notifications watched for expiry at once per loop; past it, an expiry shows in the count at the
+    /// user's next change instead (a day of notifications that expire tomorrow at 1,000 a second would
+    /// otherwise hold 86 million timers).
+    static let expiryWatchLimit = 50_000
+    /// How long after its expiry a notification's count is pushed: the database's clock decides what has
+    /// expired, and it may run a little behind this one.
+    static let expiryMargin: Int64 = 1_000
+
+    /// Pushes the count of the users here who may see notification `id` once it has expired: it leaves their
+    /// count then, with no change a client could see.
+    private func watchExpiry(of id: Int64, audience: String, at expires: Int64, now: Int64) {
+        guard expiring[id] == nil, expiring.count < Self.expiryWatchLimit else { return }
+        expiring[id] = audience
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.scheduleTask(in: .milliseconds(expires - now + Self.expiryMargin)) {
+            let registry = bound.value
+            guard let audience = registry.expiring.removeValue(forKey: id) else { return }
+            registry.pushCounts(to: registry.sessions(for: audience).values, reason: .deleted, ids: [id])
+        }
+    }
+
+    /// Queues a count push for each user of `sessions`, once per user.
+    private func pushCounts(
+        to sessions: Dictionary<UInt64, SessionHandler>.Values, reason: InboxChange.Reason, ids: [Int64]
+    ) {
+        var users = Set<String>()
+        for session in sessions where users.insert(session.principal.userID).inserted {
+            loadCount(for: session.principal, reason: reason, ids: ids)
+        }
+    }
+
     /// An inbox change made through REST, with its authoritative count.
     func deliver(_ change: InboxChange) {
         guard byUser[change.userID] != nil else { return }
-        unreadCounts[change.userID] = change.unreadCount
-        push(change.userID, ServerFrame.inbox(unreadCount: change.unreadCount, reason: change.reason, ids: change.ids))
+        push(
+            change.userID,
+            ServerFrame.inbox(
+                unreadCount: change.unreadCount, reason: change.reason, ids: change.ids, lastID: change.lastID))
     }
 
     /// Delivers an ephemeral event; returns how many sockets took it.
@@ -191,21 +198,22 @@ final class LoopRegistry {
         for session in sessions.values { session.write(frame, .inbox) }
     }
 
-    /// Queues a user's unread count for loading into the cache, then optionally pushing it as an `inbox` frame.
-    /// Loads go in batches of up to ``countBatch`` users, one statement each and one at a time per loop, so a
-    /// thousand connects cost a handful of queries and never crowd publishes out of the pool.
-    private func loadCount(for principal: Principal, reason: InboxChange.Reason? = nil, ids: [Int64] = []) {
+    /// Queues a user's unread count for loading, then pushing as an `inbox` frame with `reason` and `ids`.
+    /// Loads go in batches of up to ``countBatch`` users, one statement each and one at a time per loop, so the
+    /// expiry of a broadcast to a thousand users costs a couple of queries and never crowds publishes out of the
+    /// pool.
+    private func loadCount(for principal: Principal, reason: InboxChange.Reason, ids: [Int64]) {
         let user = principal.userID
-        guard unreadCounts[user] == nil || reason != nil else { return }
         if var queued = countQueue[user] {
-            if let reason {
-                queued.reason = reason
-                queued.ids += ids
-                countQueue[user] = queued
+            if let index = queued.pushes.firstIndex(where: { $0.reason == reason }) {
+                queued.pushes[index].ids += ids
+            } else {
+                queued.pushes.append((reason, ids))
             }
+            countQueue[user] = queued
             return
         }
-        countQueue[user] = (principal, reason, ids)
+        countQueue[user] = (principal, [(reason, ids)])
         flushCounts()
     }
 
@@ -220,17 +228,21 @@ final class LoopRegistry {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let loop = eventLoop
         let principals = batch.map(\.value.principal)
+        let metrics = metrics
         Task {
+            // A failed load loses these pushes, not the counts: the next change the users make brings theirs.
             let counts = try? await inbox.unreadCounts(principals)
+            if counts == nil { metrics.databaseError("realtime") }
             loop.execute {
                 let registry = bound.value
                 registry.countLoadRunning = false
                 for (user, entry) in batch where registry.byUser[user] != nil {
-                    guard let counts else { continue }
-                    let count = counts[user] ?? 0
-                    registry.unreadCounts[user] = count
-                    if let reason = entry.reason {
-                        registry.push(user, ServerFrame.inbox(unreadCount: count, reason: reason, ids: entry.ids))
+                    guard let unread = counts?[user] else { continue }
+                    for (reason, ids) in entry.pushes {
+                        registry.push(
+                            user,
+                            ServerFrame.inbox(
+                                unreadCount: unread.count, reason: reason, ids: ids, lastID: unread.lastID))
                     }
                 }
                 registry.flushCounts()
@@ -238,10 +250,11 @@ final class LoopRegistry {
         }
     }
 
-    /// Forgets cached counts (after a listener gap they may be stale) and reloads them.
+    /// Pushes every user's count after a listener gap: REST changes announced during it were never heard.
     func refreshCounts() {
-        unreadCounts.removeAll()
-        for sessions in byUser.values { if let any = sessions.values.first { loadCount(for: any.principal) } }
+        for sessions in byUser.values {
+            if let any = sessions.values.first { loadCount(for: any.principal, reason: .created, ids: []) }
+        }
     }
 
     /// Tells every socket here to refetch over REST.

@@ -74,7 +74,7 @@ enum ServerFrame {
         }
     }
 
-    static func inbox(unreadCount: Int, reason: InboxChange.Reason, ids: [Int64]) -> ByteBuffer {
+    static func inbox(unreadCount: Int, reason: InboxChange.Reason, ids: [Int64], lastID: Int64?) -> ByteBuffer {
         make("inbox") { writer in
             writer.key("unread_count")
             writer.int(unreadCount)
@@ -82,6 +82,10 @@ enum ServerFrame {
             writer.string(reason.rawValue)
             writer.key("ids")
             writer.ints(ids)
+            if let lastID {
+                writer.key("last_id")
+                writer.int(lastID)
+            }
         }
     }
 

@@ -80,12 +80,12 @@ function report(error) {
   if (String(error.message) === "unauthorized") askForToken();
 }
 
-/** Loads the newest page over REST; returns the highest id, from which the socket resumes. */
+/** Loads the newest page over REST; returns the highest id, from which the socket resumes. The badge is
+ *  herald.js's count, which fetches its own and follows the socket. */
 async function load() {
-  const [page, unread] = await Promise.all([call("GET", `${api}?limit=100`), call("GET", `${api}/unread-count`)]);
+  const page = await call("GET", `${api}?limit=100`);
   items.clear();
   for (const item of page) items.set(item.id, item);
-  setBadge(unread.count);
   render();
   return page.reduce((max, item) => Math.max(max, item.id), 0);
 }
@@ -132,8 +132,8 @@ async function start() {
     items.set(detail.id, { ...detail.data, fresh: true });
     render();
   });
+  client.addEventListener("count", ({ detail }) => setBadge(detail.unread_count));
   client.addEventListener("inbox", ({ detail }) => {
-    setBadge(detail.unread_count);
     if (detail.reason === "read" || detail.reason === "unread") {
       for (const id of detail.ids) {
         const item = items.get(id);
@@ -141,9 +141,11 @@ async function start() {
       }
       render();
     } else if (detail.reason === "deleted") {
+      // Deleted on some device, or expired.
       for (const id of detail.ids) items.delete(id);
       render();
-    } else if (detail.reason === "cleared" || detail.reason === "read_all") {
+    } else if (detail.reason === "cleared" || detail.reason === "read_all" || detail.ids.length > 0) {
+      // Marks moved, or a new notification replaced others (a collapse): the list is the server's again.
       load().catch(report);
     }
   });

@@ -12,12 +12,19 @@
 //
 // Events (an EventTarget; each event's payload is `event.detail`):
 //   notification  {id, notification_type, data}  a stored notification, once, in id order
-//   inbox         {unread_count, reason, ids}     the user's inbox changed (on any device)
+//   inbox         {unread_count, reason, ids, last_id}  the user's inbox changed (on any device)
+//   count         {unread_count}                  the unread count to show as the badge (see below)
 //   event         {event_type, data}              an ephemeral event
 //   reset         {detail}                        too much was missed: refetch the inbox over REST
 //   status        {state, code, reason, delay}    state: connecting | live | reconnecting | offline
 //   connection    the server's `connection` frame
 //   error         the server's `error` frame (the socket stays open)
+//
+// The unread count: the server pushes it when it changes in a way the client cannot see (a read, a delete, a
+// collapse, an expiry, on any device), but not for each new notification, which the client adds itself. Every
+// count says which notifications it includes (`last_id`: every id up to it), so the badge is that count plus
+// the unread notifications received with larger ids, in whatever order the two arrive. After each connect and
+// each `reset` the client asks `GET /api/v1/notifications/unread-count` (options.countURL) for a fresh one.
 
 const DEFAULTS = {
   minDelay: 500,
@@ -35,6 +42,9 @@ export class HeraldClient extends EventTarget {
    * @param {() => Promise<string>} [options.getToken]  asked for a fresh token on 4401 and before `exp`
    * @param {number} [options.since]     resume after this notification id (e.g. the newest one fetched over REST)
    * @param {boolean} [options.ack]      acknowledge deliveries (default true)
+   * @param {string|null} [options.countURL]  where to fetch the unread count after each connect; defaults to
+   *   /api/v1/notifications/unread-count on the socket's host; null keeps the count to what the page sets
+   *   (setUnread) and the server pushes
    */
   constructor(options = {}) {
     super();
@@ -53,6 +63,9 @@ export class HeraldClient extends EventTarget {
     this.refreshTimer = null;
     this.watchdog = null;
     this.heartbeat = 30;
+    this.unread = null;
+    this.counted = null;
+    this.uncounted = new Set();
     this.onOnline = () => {
       if (!this.stopped && this.state === "reconnecting") this.reconnectNow();
     };
@@ -106,6 +119,13 @@ export class HeraldClient extends EventTarget {
   /** Records that the page already holds everything up to `id` (after refetching the inbox on `reset`). */
   setLastId(id) {
     this.lastId = Math.max(this.lastId, Number(id) || 0);
+  }
+
+  /** Sets the unread count from a `GET /notifications/unread-count` answer (`count`, `last_id`). An answer older
+   *  than the count the client holds (a smaller `last_id`) is ignored. */
+  setUnread(count, lastId) {
+    if (this.counted && lastId < this.counted.lastId) return;
+    this.applyCount(count, lastId, []);
   }
 
   /** Subscribes to ephemeral event types; with none, every event is delivered. */
@@ -164,6 +184,7 @@ export class HeraldClient extends EventTarget {
         this.scheduleRefresh();
         this.setState("live", {});
         this.emit("connection", frame);
+        this.fetchCount();
         break;
       case "notification":
         // The server sends ids in increasing order and resumes after `lastId`; this guard only makes a
@@ -175,16 +196,24 @@ export class HeraldClient extends EventTarget {
         this.lastId = frame.id;
         this.stats.received += 1;
         this.emit("notification", frame);
+        this.countNotification(frame);
         if (this.options.ack) this.queueAck(frame.id);
         break;
       case "inbox":
         this.emit("inbox", frame);
+        // A count from a server that does not say `last_id` includes everything received so far.
+        this.applyCount(
+          Number(frame.unread_count) || 0,
+          frame.last_id == null ? this.lastId : Number(frame.last_id),
+          frame.reason === "read" || frame.reason === "deleted" ? frame.ids || [] : [],
+        );
         break;
       case "event":
         this.emit("event", frame);
         break;
       case "reset":
         this.emit("reset", frame);
+        this.fetchCount();
         break;
       case "error":
         this.emit("error", frame);
@@ -293,6 +322,63 @@ export class HeraldClient extends EventTarget {
       }
       this.send({ type: "ping" });
     }, interval);
+  }
+
+  // -- the unread count ------------------------------------------------------------------------------------------
+
+  /** A new notification the latest count does not include is one more unread, unless it arrived read (a replay
+   *  of one read on another device). */
+  countNotification(frame) {
+    if (frame.data && frame.data.is_read === true) return;
+    if (this.counted && frame.id <= this.counted.lastId) return;
+    this.uncounted.add(frame.id);
+    // A long-lived page that is never sent a count keeps a bounded set: the oldest id joins the count.
+    if (this.uncounted.size > 1000) {
+      const oldest = this.uncounted.values().next().value;
+      this.uncounted.delete(oldest);
+      if (this.counted) this.counted.count += 1;
+    }
+    this.emitCount();
+  }
+
+  /** Takes a count of every unread notification up to `lastId`; `gone` are ids read or deleted since, which
+   *  leave the badge even if the count cannot say so (the newest notification deleted lowers `last_id`). */
+  applyCount(count, lastId, gone) {
+    const through = Math.max(lastId, this.counted ? this.counted.lastId : 0);
+    this.counted = { count, lastId: through };
+    for (const id of this.uncounted) if (id <= through) this.uncounted.delete(id);
+    for (const id of gone) this.uncounted.delete(id);
+    this.emitCount();
+  }
+
+  emitCount() {
+    if (!this.counted) return;
+    const unread = this.counted.count + this.uncounted.size;
+    if (unread === this.unread) return;
+    this.unread = unread;
+    this.emit("count", { unread_count: unread });
+  }
+
+  countURL() {
+    if (this.options.countURL !== undefined) return this.options.countURL;
+    const url = new URL(this.url);
+    url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+    url.pathname = url.pathname.replace(/\/ws\/?$/, "/notifications/unread-count");
+    url.search = "";
+    return url.toString();
+  }
+
+  async fetchCount() {
+    const url = this.countURL();
+    if (!url || typeof fetch !== "function" || !this.token) return;
+    try {
+      const response = await fetch(url, { headers: { Authorization: `Bearer ${this.token}` } });
+      if (!response.ok) return;
+      const body = await response.json();
+      if (typeof body.count === "number") this.setUnread(body.count, Number(body.last_id) || 0);
+    } catch {
+      // The next count the server pushes, or the next connect, brings it.
+    }
   }
 
   // -- acks ------------------------------------------------------------------------------------------------------
