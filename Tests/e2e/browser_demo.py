@@ -374,10 +374,10 @@ def main():
         check(status == 200 and count["count"] == 0, "the server agrees: no unread notifications")
 
         # A collapse: "3 new messages" replaces "2 new messages"; the badge stays at one and so does the list.
-        older = publish(admin, {"user_id": "e2e-user", "type": "message", "title": "2 new messages",
+        older = publish(admin, {"user_id": "e2e-user", "type": "client", "title": "2 new messages",
                                 "message": "From Sam", "collapse_key": "e2e-messages"})[0]
         wait_for("the first message counted", lambda: page_state(driver)["badge"] == 1)
-        newer = publish(admin, {"user_id": "e2e-user", "type": "message", "title": "3 new messages",
+        newer = publish(admin, {"user_id": "e2e-user", "type": "client", "title": "3 new messages",
                                 "message": "From Sam", "collapse_key": "e2e-messages"})[0]
         wait_for("the collapse on the page", lambda: (lambda s: newer in s["ids"] and older not in s["ids"])(
             page_state(driver)))
