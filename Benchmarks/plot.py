@@ -3,7 +3,7 @@
 Each scenario's file names its target (`herald`, `current`, `main`, `baseline`, ...), so every chart puts the
 targets of one run side by side. A scenario measured at several sizes (a `sockets` or `inbox_size` sweep, files
 named <scenario>-<size>-<target>.json) is drawn as lines over the size. PLOT_TARGETS picks the targets to draw
-(default: baseline,main,current, the three builds of an A/B run).
+(default: baseline,main,current, the three builds of an A/B run); REST runs are drawn whatever their target.
 """
 import glob
 import json
@@ -28,14 +28,13 @@ def load():
         with open(path) as handle:
             result = json.load(handle)
         result["file"] = os.path.basename(path)
-        if result.get("target") in ORDER:
-            results.append(result)
+        results.append(result)
     return results
 
 
 def targets(results):
-    found = {r.get("target", "?") for r in results}
-    return sorted(found, key=lambda t: (ORDER.index(t) if t in ORDER else len(ORDER), t))
+    found = {r.get("target", "?") for r in results} & set(ORDER)
+    return sorted(found, key=ORDER.index)
 
 
 def bars(axis, results, metrics, title, unit):
