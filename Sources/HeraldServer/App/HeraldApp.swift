@@ -73,7 +73,6 @@ public final class HeraldApp: Sendable {
         let fanout = FanoutStore(client: postgres, logger: logger)
         let gate = DatabaseGate(logger: logger, probe: { await fanout.isReachable() })
         application.middleware.use(HeraldErrorMiddleware(metrics: metrics, gate: gate))
-        application.middleware.use(DeadlineMiddleware(seconds: configuration.requestTimeout))
 
         let parser = PublicationParser(notificationTypes: configuration.notificationTypes)
         let policy = PublishPolicy(membership: membership)
@@ -102,7 +101,9 @@ public final class HeraldApp: Sendable {
             store: cluster, node: node, lease: configuration.instanceLease, registry: registry, listener: listener,
             journal: journal, logger: logger)
 
-        let api = application.grouped("api", "v1")
+        // Every route has a deadline but the socket handshake's, which answers at once and would pay a task for it.
+        let timed = application.grouped(DeadlineMiddleware(seconds: configuration.requestTimeout))
+        let api = timed.grouped("api", "v1")
         let authenticated = api.grouped(
             DatabaseGateMiddleware(gate: gate), BearerAuthenticator(verifier: verifier, membership: membership))
         InboxController(
@@ -125,19 +126,19 @@ public final class HeraldApp: Sendable {
             registry: registry, listener: listener, fanout: fanout, node: node,
             clusterStatus: ClusterStatus(store: cluster), maxMessageBytes: configuration.maxMessageBytes,
             sendBufferBytes: configuration.sendBufferBytes, clients: clients
-        ).register(on: api, conformanceEcho: configuration.conformanceEcho)
+        ).register(sockets: application.grouped("api", "v1"), on: api, conformanceEcho: configuration.conformanceEcho)
         SessionsController(
             cluster: cluster, membership: membership, fanout: fanout, revocations: revocations, metrics: metrics
         ).register(on: authenticated)
         let health = HealthController(fanout: fanout, listener: listener)
         let scrape = MetricsController(metrics: metrics, registry: registry)
         // Operators' endpoints answer at the root too, where probes and Prometheus look by default.
-        for routes in [api, application.routes as any RoutesBuilder] {
+        for routes in [api, timed] {
             health.register(on: routes)
             scrape.register(on: routes)
         }
         WebController(notificationTypes: configuration.notificationTypes, version: RealtimeController.version)
-            .register(on: application.routes)
+            .register(on: timed)
         application.middleware.use(MethodNotAllowedMiddleware(routes: application.routes.all))
         registry.startHeartbeats(interval: configuration.heartbeatInterval)
 

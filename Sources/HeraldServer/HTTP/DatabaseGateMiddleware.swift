@@ -1,11 +1,13 @@
 import Vapor
 
 /// Refuses database-bound requests at once while ``DatabaseGate`` is closed.
-struct DatabaseGateMiddleware: AsyncMiddleware {
+struct DatabaseGateMiddleware: Middleware {
     let gate: DatabaseGate
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard gate.isOpen else { throw HeraldError.unavailable("Database unavailable") }
-        return try await next.respond(to: request)
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        guard gate.isOpen else {
+            return request.eventLoop.makeFailedFuture(HeraldError.unavailable("Database unavailable"))
+        }
+        return next.respond(to: request)
     }
 }

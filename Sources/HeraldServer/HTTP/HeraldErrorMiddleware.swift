@@ -6,7 +6,9 @@ import Vapor
 /// error is mapped by what it means (``DatabaseFailure``), so a lost database, a cancelled statement and a lock
 /// that could not be had are 503s a caller retries, each saying which; anything else is logged and answered 500
 /// without internals.
-public struct HeraldErrorMiddleware: AsyncMiddleware {
+///
+/// It works on futures, not `async`, as every middleware every request passes does (``RequestLogMiddleware``).
+public struct HeraldErrorMiddleware: Middleware {
     let metrics: HeraldMetrics
     let gate: DatabaseGate
 
@@ -15,35 +17,35 @@ public struct HeraldErrorMiddleware: AsyncMiddleware {
         self.gate = gate
     }
 
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
-            let mapped = Self.map(error)
-            if let failure = DatabaseFailure(error) {
-                metrics.databaseError("rest")
-                let detail = DatabaseFailure.description(of: error)
-                switch failure {
-                case .unreachable:
-                    // The gate logs the outage once; each refused request is only worth a debug line.
-                    request.logger.debug("database unavailable", metadata: ["error": "\(detail)"])
-                    gate.reportFailure()
-                case .timedOut, .busy:
-                    request.logger.warning("database statement gave up", metadata: ["error": "\(detail)"])
-                case .other:
-                    request.logger.error("database statement failed", metadata: ["error": "\(detail)"])
-                }
-            } else if mapped.status == .internalServerError {
-                request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in response(to: error, of: request) }
+    }
+
+    private func response(to error: any Error, of request: Request) -> Response {
+        let mapped = Self.map(error)
+        if let failure = DatabaseFailure(error) {
+            metrics.databaseError("rest")
+            let detail = DatabaseFailure.description(of: error)
+            switch failure {
+            case .unreachable:
+                // The gate logs the outage once; each refused request is only worth a debug line.
+                request.logger.debug("database unavailable", metadata: ["error": "\(detail)"])
+                gate.reportFailure()
+            case .timedOut, .busy:
+                request.logger.warning("database statement gave up", metadata: ["error": "\(detail)"])
+            case .other:
+                request.logger.error("database statement failed", metadata: ["error": "\(detail)"])
             }
-            var headers = HTTPHeaders([("content-type", "application/json")])
-            if mapped.status == .unauthorized { headers.add(name: .wwwAuthenticate, value: "Bearer") }
-            if mapped.status == .serviceUnavailable { headers.add(name: .retryAfter, value: "1") }
-            if case HeraldError.methodNotAllowed(let methods) = error {
-                headers.add(name: .allow, value: methods.joined(separator: ", "))
-            }
-            return Response(status: mapped.status, headers: headers, body: .init(buffer: mapped.body.buffer))
+        } else if mapped.status == .internalServerError {
+            request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
         }
+        var headers = HTTPHeaders([("content-type", "application/json")])
+        if mapped.status == .unauthorized { headers.add(name: .wwwAuthenticate, value: "Bearer") }
+        if mapped.status == .serviceUnavailable { headers.add(name: .retryAfter, value: "1") }
+        if case HeraldError.methodNotAllowed(let methods) = error {
+            headers.add(name: .allow, value: methods.joined(separator: ", "))
+        }
+        return Response(status: mapped.status, headers: headers, body: .init(buffer: mapped.body.buffer))
     }
 
     /// The status and body for `error`.

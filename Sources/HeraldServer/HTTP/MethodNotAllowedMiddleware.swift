@@ -1,8 +1,9 @@
 import Vapor
 
 /// Answers 405 with an `Allow` header, instead of the router's 404, when the path exists but not for the method,
-/// as HTTP (RFC 9110 §15.5.6) and API clients expect. It is built from the routes after they are registered.
-struct MethodNotAllowedMiddleware: AsyncMiddleware {
+/// as HTTP (RFC 9110 §15.5.6) and API clients expect. It is built from the routes after they are registered, and
+/// looks at them only when the router found no route, so a request that has one pays nothing for it.
+struct MethodNotAllowedMiddleware: Middleware {
     private let patterns: [(path: [PathComponent], methods: [String])]
 
     init(routes: [Route]) {
@@ -14,18 +15,23 @@ struct MethodNotAllowedMiddleware: AsyncMiddleware {
         patterns = byPath.values.map { ($0.path, $0.methods.sorted()) }
     }
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let components = request.url.path.split(separator: "/", omittingEmptySubsequences: true)
-        let method = request.method.rawValue
-        // The most specific paths decide: `/notifications/read-all` is that route, not `/notifications/{id}`.
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in
+            guard error is RouteNotFound else { throw error }
+            let allowed = allowedMethods(request.url.path)
+            // Vapor answers HEAD with the GET route, so a HEAD that found nothing has no GET either.
+            guard !allowed.isEmpty else { throw error }
+            throw HeraldError.methodNotAllowed(allowed)
+        }
+    }
+
+    /// The methods of the most specific paths that match: `/notifications/read-all` is that route, not
+    /// `/notifications/{id}`.
+    func allowedMethods(_ path: String) -> [String] {
+        let components = path.split(separator: "/", omittingEmptySubsequences: true)
         let matching = patterns.filter { Self.matches($0.path, components) }
         let specificity = matching.map { Self.constants($0.path) }.max() ?? 0
-        let allowed = Set(matching.filter { Self.constants($0.path) == specificity }.flatMap(\.methods))
-        // Vapor answers HEAD with the GET route.
-        if allowed.isEmpty || allowed.contains(method) || (method == "HEAD" && allowed.contains("GET")) {
-            return try await next.respond(to: request)
-        }
-        throw HeraldError.methodNotAllowed(allowed.sorted())
+        return Set(matching.filter { Self.constants($0.path) == specificity }.flatMap(\.methods)).sorted()
     }
 
     private static func constants(_ path: [PathComponent]) -> Int {

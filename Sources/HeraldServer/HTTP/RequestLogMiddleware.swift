@@ -6,30 +6,44 @@ import Vapor
 /// so every line logged for the request carries it, and back on the response. The client address is
 /// ``ClientAddress``'s. Query strings are logged through
 /// ``LogRedactor`` like everything else, so `?token=` never reaches the log.
-struct RequestLogMiddleware: AsyncMiddleware {
+///
+/// Like every middleware every request passes, it works on futures, not `async`: an `AsyncMiddleware` costs each
+/// request a task of its own and the hops to it and back.
+struct RequestLogMiddleware: Middleware {
     static let header = HTTPHeaders.Name("X-Request-Id")
 
     let clients: ClientAddress
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let started = ContinuousClock.now
         let id = Self.requestID(request)
         request.logger[metadataKey: "request-id"] = .string(id)
-        let response = try await next.respond(to: request)
-        response.headers.replaceOrAdd(name: Self.header, value: id)
-        let elapsed = ContinuousClock.now - started
-        let millis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return next.respond(to: request).map { response in
+            response.headers.replaceOrAdd(name: Self.header, value: id)
+            log(request, response, since: started)
+            return response
+        }
+    }
+
+    private func log(_ request: Request, _ response: Response, since started: ContinuousClock.Instant) {
         let path = request.url.path
         let quiet = path.hasSuffix("/health/live") || path.hasSuffix("/health/ready") || path.hasSuffix("/metrics")
+        let level: Logger.Level = quiet ? .debug : .info
+        // Always asked, so a forwarded header from an untrusted peer is warned about whatever the log level.
+        let client = clients.of(request)
+        // The line's metadata (a formatted duration above all) costs more than the request's routing: build it
+        // only for a line that will be written.
+        guard request.logger.logLevel <= level else { return }
+        let elapsed = ContinuousClock.now - started
+        let millis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue), "path": .string(path),
             "status": .stringConvertible(response.status.code),
             "duration_ms": .string(String(format: "%.2f", millis)),
-            "client": .string(clients.of(request) ?? "-"),
+            "client": .string(client ?? "-"),
         ]
         if let query = request.url.query { metadata["query"] = .string(query) }
-        request.logger.log(level: quiet ? .debug : .info, "request", metadata: metadata)
-        return response
+        request.logger.log(level: level, "request", metadata: metadata)
     }
 
     /// The caller's id if it is 1 to 128 characters of letters, digits, `-`, `_`, `.` or `:`; otherwise a new one

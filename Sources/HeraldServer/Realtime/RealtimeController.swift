@@ -18,10 +18,13 @@ struct RealtimeController: Sendable {
     let sendBufferBytes: Int
     let clients: ClientAddress
 
-    func register(on api: any RoutesBuilder, conformanceEcho: Bool) {
-        api.get("ws", use: connect).answering(.switchingProtocols, .badRequest, .tooManyRequests, .serviceUnavailable)
+    /// The upgrade routes go on `sockets`, which has no request deadline (a handshake is answered at once), the
+    /// status on `api`.
+    func register(sockets: any RoutesBuilder, on api: any RoutesBuilder, conformanceEcho: Bool) {
+        sockets.get("ws", use: connect).answering(
+            .switchingProtocols, .badRequest, .tooManyRequests, .serviceUnavailable)
         api.get("ws", "status", use: status).answering(.ok)
-        if conformanceEcho { api.get("ws", "echo", use: echo) }
+        if conformanceEcho { sockets.get("ws", "echo", use: echo) }
     }
 
     /// The Autobahn testsuite's endpoint (`CONFORMANCE_ECHO=true`).
