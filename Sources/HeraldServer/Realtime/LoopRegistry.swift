@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// The sockets of one event loop, indexed by user and by location. Only its own loop touches it, so a publish
@@ -31,7 +32,14 @@ final class LoopRegistry {
     /// This loop's socket counts since the last scrape (``SocketCounters``).
     var counters = SocketCounters()
     private var heartbeat: RepeatedTask?
+    private var expiryTimer: RepeatedTask?
     private var lastPing = NIODeadline.now()
+    /// Sockets by the second (Unix time, rounded up) their token expires; one timer a second per loop looks at
+    /// the second that has just passed, instead of one timer per socket (a scheduled task, its promise and its
+    /// closure: a few hundred bytes a socket).
+    private var tokenExpiries: [Int64: [UInt64]] = [:]
+    /// The last second whose expiries were handled.
+    private var expiredThrough = Int64(Date().timeIntervalSince1970.rounded(.down))
 
     init(eventLoop: any EventLoop, index: Int, stride: Int, inbox: InboxStore, metrics: HeraldMetrics) {
         self.eventLoop = eventLoop
@@ -263,6 +271,37 @@ final class LoopRegistry {
         for session in sessions.values { session.write(frame, .reset) }
     }
 
+    // MARK: Token expiry
+
+    /// Closes `session` with 4401 within a second after `expiresAt` (Unix time), unless a refreshed token has moved
+    /// its expiry on by then.
+    func expire(_ session: SessionHandler, at expiresAt: Double) {
+        let second = Int64(min(expiresAt, 1e15).rounded(.up))
+        guard second > expiredThrough else {
+            // After what the caller is doing now (a new socket's first frames), as a timer due now would.
+            let bound = NIOLoopBound(session, eventLoop: eventLoop)
+            eventLoop.execute { bound.value.close(.unauthorized("token expired")) }
+            return
+        }
+        tokenExpiries[second, default: []].append(session.id)
+    }
+
+    private func closeExpired() {
+        let now = Int64(Date().timeIntervalSince1970.rounded(.down))
+        let wallSeconds = Date().timeIntervalSince1970
+        // A clock that jumped a long way forward is caught up in one pass over the table, not second by second.
+        let due: [Int64] =
+            now - expiredThrough > 3_600
+            ? tokenExpiries.keys.filter { $0 <= now } : Array(expiredThrough + 1...max(expiredThrough, now))
+        expiredThrough = max(expiredThrough, now)
+        for second in due {
+            for id in tokenExpiries.removeValue(forKey: second) ?? []
+            where sessions[id].map({ $0.principal.expiresAt <= wallSeconds }) == true {
+                sessions[id]?.close(.unauthorized("token expired"))
+            }
+        }
+    }
+
     // MARK: Heartbeat and shutdown
 
     /// Pings every socket each interval, and closes those that sent nothing, not even a pong, for two. The sweep
@@ -275,11 +314,16 @@ final class LoopRegistry {
         heartbeat = eventLoop.scheduleRepeatedTask(initialDelay: step, delay: step) { _ in
             bound.value.sweep(interval: amount)
         }
+        expiryTimer = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            bound.value.closeExpired()
+        }
     }
 
     func stopHeartbeat() {
         heartbeat?.cancel()
         heartbeat = nil
+        expiryTimer?.cancel()
+        expiryTimer = nil
     }
 
     private func sweep(interval: TimeAmount) {

@@ -1,7 +1,10 @@
 import Logging
 
 /// What a session needs beyond its own socket, passed in rather than reached through globals.
-struct RealtimeServices: Sendable {
+///
+/// A class, so that each of the instance's sessions holds one reference to it: as a struct it was 136 bytes
+/// copied into every ``SessionHandler`` (and nine references retained with each copy).
+final class RealtimeServices: Sendable {
     let inbox: InboxStore
     let verifier: TokenVerifier
     let membership: MembershipStore
@@ -12,4 +15,19 @@ struct RealtimeServices: Sendable {
     let handshakes: HandshakeGuard
     /// Where this instance's sockets are recorded for the cluster (the limit, sessions, presence, status).
     let journal: SessionJournal
+
+    init(
+        inbox: InboxStore, verifier: TokenVerifier, membership: MembershipStore, heartbeatInterval: Double,
+        resumeMax: Int, logger: Logger, metrics: HeraldMetrics, handshakes: HandshakeGuard, journal: SessionJournal
+    ) {
+        self.inbox = inbox
+        self.verifier = verifier
+        self.membership = membership
+        self.heartbeatInterval = heartbeatInterval
+        self.resumeMax = resumeMax
+        self.logger = logger
+        self.metrics = metrics
+        self.handshakes = handshakes
+        self.journal = journal
+    }
 }

@@ -39,7 +39,6 @@ final class SessionHandler: ChannelInboundHandler {
     private var patience = TokenBucket(
         burst: SessionHandler.violationBurst, perSecond: SessionHandler.violationsForgivenPerSecond)
     private var rateLimited = false
-    private var expiry: Scheduled<Void>?
     /// Whether this socket holds a place in the registry and the limiter (admitted and not yet torn down).
     private var registered = false
     /// Why the socket is going, once known; a socket that just drops counts as `connection_lost`.
@@ -127,8 +126,6 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     private func tearDown() {
-        expiry?.cancel()
-        expiry = nil
         machine.closed()
         guard registered else { return }
         registered = false
@@ -401,12 +398,6 @@ final class SessionHandler: ChannelInboundHandler {
 
     /// Closes with 4401 once the token's `exp` passes; a client refreshes before then with `{"type":"auth"}`.
     private func scheduleExpiry() {
-        guard let loop = context?.eventLoop else { return }
-        expiry?.cancel()
-        let seconds = max(0, principal.expiresAt - Date().timeIntervalSince1970)
-        let bound = NIOLoopBound(self, eventLoop: loop)
-        expiry = loop.scheduleTask(in: .nanoseconds(Int64(min(seconds, 1e9) * 1e9))) {
-            bound.value.close(.unauthorized("token expired"))
-        }
+        shard.expire(self, at: principal.expiresAt)
     }
 }
