@@ -287,13 +287,14 @@ final class LoopRegistry {
     }
 
     private func closeExpired() {
-        let now = Int64(Date().timeIntervalSince1970.rounded(.down))
         let wallSeconds = Date().timeIntervalSince1970
+        let now = Int64(wallSeconds.rounded(.down))
+        // Nothing new is due in the same second, nor while a clock set back catches up with what was handled.
+        guard now > expiredThrough else { return }
         // A clock that jumped a long way forward is caught up in one pass over the table, not second by second.
         let due: [Int64] =
-            now - expiredThrough > 3_600
-            ? tokenExpiries.keys.filter { $0 <= now } : Array(expiredThrough + 1...max(expiredThrough, now))
-        expiredThrough = max(expiredThrough, now)
+            now - expiredThrough > 3_600 ? tokenExpiries.keys.filter { $0 <= now } : Array((expiredThrough + 1)...now)
+        expiredThrough = now
         for second in due {
             for id in tokenExpiries.removeValue(forKey: second) ?? []
             where sessions[id].map({ $0.principal.expiresAt <= wallSeconds }) == true {

@@ -277,9 +277,9 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     /// A live notification (already checked as visible by the registry). It is written but not flushed, and the
-    /// answer says so: the registry flushes each socket once, after the `inbox` count that follows the
-    /// notifications (``LoopRegistry``), so they leave in one system call. Anything else the session decides
-    /// (a `reset` after a replay that fell too far behind) is flushed at once.
+    /// answer says so: the registry flushes each socket once for a burst of notifications (``LoopRegistry``), so
+    /// they leave in one system call. Anything else the session decides (a `reset` after a replay that fell too
+    /// far behind) is flushed at once.
     func deliver(id: Int64, frame: EncodedFrame) -> Bool {
         guard let action = machine.deliver(id: id, frame: frame) else { return false }
         if case .send(.notification(_, let encoded)) = action {
