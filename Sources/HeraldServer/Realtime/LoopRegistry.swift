@@ -21,9 +21,15 @@ final class LoopRegistry {
     private var countQueue: [String: (principal: Principal, pushes: [(reason: InboxChange.Reason, ids: [Int64])])] =
         [:]
     private var countLoadRunning = false
-    /// Notifications delivered here that expire, by id, with their audience: each pushes the count of the users
-    /// here who may see it once it has expired. At most ``expiryWatchLimit``.
-    private var expiring: [Int64: String] = [:]
+    /// A notification delivered here that expires, filed under the second after which its recipients' counts are
+    /// pushed (``expiryMargin`` past its expiry).
+    private struct ExpiringNotification: Hashable {
+        let id: Int64
+        let audience: String
+    }
+    /// Notifications whose expiry pushes the count of the users here who may see them; at most
+    /// ``expiryWatchLimit``.
+    private var countExpiries = ExpiryWheel<ExpiringNotification>(now: LoopRegistry.currentSecond())
     /// Sockets with notifications written and not yet flushed.
     private var unflushed: [UInt64: SessionHandler] = [:]
     private var flushScheduled = false
@@ -34,12 +40,8 @@ final class LoopRegistry {
     private var heartbeat: RepeatedTask?
     private var expiryTimer: RepeatedTask?
     private var lastPing = NIODeadline.now()
-    /// Sockets by the second (Unix time, rounded up) their token expires; one timer a second per loop looks at
-    /// the second that has just passed, instead of one timer per socket (a scheduled task, its promise and its
-    /// closure: a few hundred bytes a socket).
-    private var tokenExpiries: [Int64: [UInt64]] = [:]
-    /// The last second whose expiries were handled.
-    private var expiredThrough = Int64(Date().timeIntervalSince1970.rounded(.down))
+    /// Sockets by the second (Unix time, rounded up) their token expires.
+    private var tokenExpiries = ExpiryWheel<UInt64>(now: LoopRegistry.currentSecond())
 
     init(eventLoop: any EventLoop, index: Int, stride: Int, inbox: InboxStore, metrics: HeraldMetrics) {
         self.eventLoop = eventLoop
@@ -68,6 +70,7 @@ final class LoopRegistry {
     func remove(_ session: SessionHandler) {
         guard sessions.removeValue(forKey: session.id) != nil else { return }
         let user = session.principal.userID
+        tokenExpiries.remove(session.id, at: Self.second(session.principal.expiresAt))
         byUser[user]?.removeValue(forKey: session.id)
         if byUser[user]?.isEmpty == true { byUser[user] = nil }
         unindex(session, locations: session.principal.locations)
@@ -110,8 +113,11 @@ final class LoopRegistry {
             if notification.replacedOthers {
                 pushCounts(to: recipients.values, reason: .created, ids: [notification.id])
             }
-            if let expires = notification.expiresAtMillis, !recipients.isEmpty {
-                watchExpiry(of: notification.id, audience: notification.audience, at: expires, now: wallMillis)
+            if let expires = notification.expiresAtMillis, !recipients.isEmpty,
+                countExpiries.count < Self.expiryWatchLimit
+            {
+                let expiring = ExpiringNotification(id: notification.id, audience: notification.audience)
+                _ = countExpiries.add(expiring, at: Self.second(Double(expires + Self.expiryMargin) / 1000))
             }
         }
         scheduleFlush()
@@ -149,24 +155,11 @@ final class LoopRegistry {
 
     /// Most notifications watched for expiry at once per loop; past it, an expiry shows in the count at the
     /// user's next change instead (a day of notifications that expire tomorrow at 1,000 a second would
-    /// otherwise hold 86 million timers).
+    /// otherwise hold 86 million entries).
     static let expiryWatchLimit = 50_000
-    /// How long after its expiry a notification's count is pushed: the database's clock decides what has
+    /// How long (ms) after its expiry a notification's count is pushed: the database's clock decides what has
     /// expired, and it may run a little behind this one.
     static let expiryMargin: Int64 = 1_000
-
-    /// Pushes the count of the users here who may see notification `id` once it has expired: it leaves their
-    /// count then, with no change a client could see.
-    private func watchExpiry(of id: Int64, audience: String, at expires: Int64, now: Int64) {
-        guard expiring[id] == nil, expiring.count < Self.expiryWatchLimit else { return }
-        expiring[id] = audience
-        let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        eventLoop.scheduleTask(in: .milliseconds(expires - now + Self.expiryMargin)) {
-            let registry = bound.value
-            guard let audience = registry.expiring.removeValue(forKey: id) else { return }
-            registry.pushCounts(to: registry.sessions(for: audience).values, reason: .deleted, ids: [id])
-        }
-    }
 
     /// Queues a count push for each user of `sessions`, once per user.
     private func pushCounts(
@@ -271,36 +264,39 @@ final class LoopRegistry {
         for session in sessions.values { session.write(frame, .reset) }
     }
 
-    // MARK: Token expiry
+    // MARK: Expiries
 
-    /// Closes `session` with 4401 within a second after `expiresAt` (Unix time), unless a refreshed token has moved
-    /// its expiry on by then.
-    func expire(_ session: SessionHandler, at expiresAt: Double) {
-        let second = Int64(min(expiresAt, 1e15).rounded(.up))
-        guard second > expiredThrough else {
+    /// Closes `session` with 4401 within a second after its token's `exp`; a refreshed token (`previous` the
+    /// expiry it replaces) moves the deadline.
+    func expire(_ session: SessionHandler, replacing previous: Double? = nil) {
+        if let previous { tokenExpiries.remove(session.id, at: Self.second(previous)) }
+        guard tokenExpiries.add(session.id, at: Self.second(session.principal.expiresAt)) else {
             // After what the caller is doing now (a new socket's first frames), as a timer due now would.
             let bound = NIOLoopBound(session, eventLoop: eventLoop)
             eventLoop.execute { bound.value.close(.unauthorized("token expired")) }
             return
         }
-        tokenExpiries[second, default: []].append(session.id)
     }
 
-    private func closeExpired() {
-        let wallSeconds = Date().timeIntervalSince1970
-        let now = Int64(wallSeconds.rounded(.down))
-        // Nothing new is due in the same second, nor while a clock set back catches up with what was handled.
-        guard now > expiredThrough else { return }
-        // A clock that jumped a long way forward is caught up in one pass over the table, not second by second.
-        let due: [Int64] =
-            now - expiredThrough > 3_600 ? tokenExpiries.keys.filter { $0 <= now } : Array((expiredThrough + 1)...now)
-        expiredThrough = now
-        for second in due {
-            for id in tokenExpiries.removeValue(forKey: second) ?? []
-            where sessions[id].map({ $0.principal.expiresAt <= wallSeconds }) == true {
-                sessions[id]?.close(.unauthorized("token expired"))
-            }
+    /// Once a second: closes the sockets whose token has expired, and pushes the counts that expired
+    /// notifications changed (they leave the count with no change a client could see).
+    private func handleExpiries() {
+        let now = Self.currentSecond()
+        for id in tokenExpiries.take(through: now) {
+            sessions[id]?.close(.unauthorized("token expired"))
         }
+        for expired in countExpiries.take(through: now) {
+            pushCounts(to: sessions(for: expired.audience).values, reason: .deleted, ids: [expired.id])
+        }
+    }
+
+    /// The second (Unix time) an instant falls due in: rounded up, so nothing is handled before it.
+    private static func second(_ unixTime: Double) -> Int64 {
+        Int64(min(unixTime, 1e15).rounded(.up))
+    }
+
+    private static func currentSecond() -> Int64 {
+        Int64(Date().timeIntervalSince1970.rounded(.down))
     }
 
     // MARK: Heartbeat and shutdown
@@ -316,7 +312,7 @@ final class LoopRegistry {
             bound.value.sweep(interval: amount)
         }
         expiryTimer = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
-            bound.value.closeExpired()
+            bound.value.handleExpiries()
         }
     }
 

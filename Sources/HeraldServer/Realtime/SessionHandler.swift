@@ -110,7 +110,7 @@ final class SessionHandler: ChannelInboundHandler {
             ServerFrame.connection(
                 sessionID: sessionID.uuidString.lowercased(), principal: principal,
                 heartbeatInterval: services.heartbeatInterval), .connection)
-        scheduleExpiry()
+        shard.expire(self)
         perform(actions)
     }
 
@@ -385,7 +385,7 @@ final class SessionHandler: ChannelInboundHandler {
                 self.record = record
                 services.journal.opened(record)
             }
-            scheduleExpiry()
+            shard.expire(self, replacing: old.expiresAt)
             write(ServerFrame.authOK(exp: fresh.expiresAt), .authOK)
         case .success:
             write(ServerFrame.error(code: "auth_failed", detail: "the new token is for another user"), .error)
@@ -394,10 +394,5 @@ final class SessionHandler: ChannelInboundHandler {
         case .failure:
             write(ServerFrame.error(code: "auth_failed", detail: "invalid token"), .error)
         }
-    }
-
-    /// Closes with 4401 once the token's `exp` passes; a client refreshes before then with `{"type":"auth"}`.
-    private func scheduleExpiry() {
-        shard.expire(self, at: principal.expiresAt)
     }
 }
