@@ -32,6 +32,10 @@ public struct InboxStore: Sendable {
     /// ``freshColumns`` and the routing columns of a ``LiveNotification`` (``LiveNotification/init(row:replacedOthers:)``).
     static let liveColumns = freshColumns + ", n.audience, (extract(epoch FROM n.expires_at) * 1000)::bigint"
 
+    /// The newest notification id, as a column of the statement that counts: in the same snapshot as the count,
+    /// it is the `last_id` the count includes (``UnreadCount``).
+    static let newestID = "(SELECT coalesce(max(id), 0) FROM notifications)"
+
     private let client: PostgresClient
     private let logger: Logger
 
@@ -74,8 +78,7 @@ public struct InboxStore: Sendable {
     func unreadCount(_ principal: Principal, on runner: some StatementRunner) async throws -> UnreadCount {
         let rows = try await runner.rows(
             """
-            SELECT herald_unread_count(\(principal.userID), \(principal.audiences)),
-                   (SELECT coalesce(max(id), 0) FROM notifications)
+            SELECT herald_unread_count(\(principal.userID), \(principal.audiences)), \(unescaped: Self.newestID)
             """, as: (Int, Int64).self, logger: logger)
         let (count, lastID) = rows.first ?? (0, 0)
         return UnreadCount(count: count, lastID: lastID)
@@ -101,8 +104,7 @@ public struct InboxStore: Sendable {
         }
         let rows = try await client.rows(
             """
-            SELECT u.user_id, herald_unread_count(u.user_id, u.audiences),
-                   (SELECT coalesce(max(id), 0) FROM notifications)
+            SELECT u.user_id, herald_unread_count(u.user_id, u.audiences), \(unescaped: Self.newestID)
             FROM (
                 SELECT a.user_id, array_agg(a.audience) AS audiences
                 FROM unnest(\(users)::text[], \(audiences)::text[]) AS a(user_id, audience)
