@@ -27,6 +27,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/HeraldBench"
-        )
+        ),
+        .testTarget(
+            name: "HeraldBenchTests",
+            dependencies: [
+                "HeraldBench",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/HeraldBenchTests"
+        ),
     ]
 )

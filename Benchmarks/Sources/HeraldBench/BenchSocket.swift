@@ -40,7 +40,11 @@ enum BenchSocket {
                 upgraders: [upgrader], completionHandler: { _ in }
             )
             return channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHTTPClientHandlers(withClientUpgrade: config)
+                // `.forwardBytes`: frames the server sent right behind its 101 often arrive in the same read (a
+                // replay, under load). NIO's default drops whatever the HTTP decoder holds past the response, which
+                // the soak counted as notifications lost on resume.
+                try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                    leftOverBytesStrategy: .forwardBytes, withClientUpgrade: config)
                 try channel.pipeline.syncOperations.addHandler(
                     UpgradeRequester(host: host, path: path, failed: upgraded), name: "upgrade-requester")
             }
