@@ -94,4 +94,4 @@ $(VENV)/.installed: Tests/e2e/requirements.txt
 	@touch $@
 
 lint:
-	swift format lint --strict --recursive Sources Tests Plugins Package.swift Benchmarks/Sources Benchmarks/Package.swift
+	swift format lint --strict --recursive Sources Tests Plugins Package.swift Benchmarks/Sources Benchmarks/Tests Benchmarks/Package.swift

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldServer
+import PostgresNIO
 import Testing
 
 /// Idempotency, collapse, expiry, and per-recipient state of shared notifications.
@@ -39,6 +40,89 @@ struct PublishSemanticsTests {
             let other = try await server.token("svc", scope: "notifications:publish")
             let fresh = try await server.request(.POST, "/api/v1/notifications", token: other, json: body)
             #expect(fresh.status == .created && fresh.json?["ids"] != first.json?["ids"])
+        }
+    }
+
+    @Test("publishes that arrive together commit together: each gets its own id, row and delivery, in id order")
+    func groupCommit() async throws {
+        try await TestServer.with { server in
+            let member = try await server.token("gc", locations: ["GC"])
+            let socket = try await TestSocket.open(server, token: member)
+            let targets = [#""user_id":"gc""#, #""location_id":"GC""#, #""broadcast":true"#, #""user_id":"other""#]
+            let published = try await withThrowingTaskGroup(of: (Int, [Int64]).self) { group in
+                for index in 0..<80 {
+                    let body = #"{\#(targets[index % 4]),"type":"system","title":"t\#(index)","message":"m"}"#
+                    group.addTask { (index, try await server.publish(body)) }
+                }
+                return try await group.reduce(into: [Int: [Int64]]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(published.values.allSatisfy { $0.count == 1 })
+            #expect(Set(published.values.flatMap { $0 }).count == 80)
+            let mine = published.filter { $0.key % 4 != 3 }
+            // Every id holds its own request's row...
+            let listed = try await server.request(.GET, "/api/v1/notifications?limit=100", token: member).items
+            #expect(listed.count == mine.count)
+            for item in listed {
+                let index = item["title"]?.stringValue.flatMap { Int($0.dropFirst()) } ?? -1
+                #expect(mine[index] == [item["id"]?.int64Value ?? 0], "title t\(index)")
+            }
+            // ...and reaches the socket once, in id order, with that row.
+            var received: [Int64] = []
+            for _ in 0..<mine.count {
+                let frame = try await socket.next("notification")
+                let id = frame["id"]?.int64Value ?? 0
+                let index = frame["data"]?["title"]?.stringValue.flatMap { Int($0.dropFirst()) } ?? -1
+                #expect(mine[index] == [id])
+                received.append(id)
+            }
+            #expect(received == mine.values.flatMap { $0 }.sorted())
+        }
+    }
+
+    @Test("a publish PostgreSQL refuses fails alone: the publishes committed in the same batch still succeed")
+    func refusedPublishFailsAlone() async throws {
+        try await TestServer.with(["REQUEST_TIMEOUT": "4"]) { server in
+            // A row the database refuses though Herald accepted it (as a broken schema or a bug would).
+            try await server.sql(
+                """
+                CREATE FUNCTION refuse_title() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.title = 'refused' THEN RAISE EXCEPTION 'refused row' USING ERRCODE = '22023'; END IF;
+                    RETURN NEW;
+                END $$
+                """)
+            try await server.sql(
+                "CREATE TRIGGER refuse_title BEFORE INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION refuse_title()"
+            )
+            let admin = try await server.adminToken()
+            let holder = try await PostgresConnection.connect(
+                configuration: try DatabaseURL.connectionConfiguration(try TestCluster.url(database: server.database)),
+                id: 1, logger: TestCluster.logger)
+            defer { Task { try? await holder.close() } }
+            // While the publish lock is held, the first publish waits inside its statement, and the ones that
+            // arrive meanwhile queue up for the next batch together.
+            _ = try await holder.query(
+                "SELECT pg_advisory_lock(\(Int64(0x4845_5241_4C44_5055)))", logger: TestCluster.logger
+            ).collect()
+            let titles = ["first", "a", "b", "refused", "c", "d"]
+            let statuses = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+                for (index, title) in titles.enumerated() {
+                    group.addTask {
+                        if index > 0 { try await Task.sleep(for: .milliseconds(300)) }
+                        let response = try await server.request(
+                            .POST, "/api/v1/notifications", token: admin,
+                            json: #"{"user_id":"batch","type":"system","title":"\#(title)","message":"m"}"#)
+                        return (title, Int(response.status.code))
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(700))
+                _ = try await holder.query("SELECT pg_advisory_unlock_all()", logger: TestCluster.logger).collect()
+                return try await group.reduce(into: [String: Int]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(statuses.filter { $0.key != "refused" }.values.allSatisfy { $0 == 201 }, "\(statuses)")
+            #expect((statuses["refused"] ?? 0) >= 500, "never a 2xx for a row that was not stored")
+            let listed = try await server.request(.GET, "/api/v1/notifications", token: try await server.token("batch"))
+            #expect(Set(listed.items.compactMap { $0["title"]?.stringValue }) == ["first", "a", "b", "c", "d"])
         }
     }
 

@@ -1,10 +1,12 @@
 import Foundation
+import NIOCore
+import PostgresNIO
 import Testing
 
 @testable import HeraldServer
 
 /// The formats Herald writes and reads back with no database in between: the NOTIFY payloads between instances,
-/// the one-statement publish's entry template, JSON escaping, client frames and the log redactor.
+/// the batched publish's entry template, JSON escaping, client frames and the log redactor.
 @Suite("Wire formats")
 struct WireFormatTests {
     static func live(_ id: Int64, item: String = #"{"id":1}"#) -> LiveNotification {
@@ -70,7 +72,7 @@ struct WireFormatTests {
         #expect(FanoutMessage.payloads(byID: Array(1...700)).count == 3, "300 ids to a payload")
     }
 
-    @Test("the one-statement publish's entry, filled as the SQL fills it, is the entry FanoutMessage writes")
+    @Test("the batched publish's entry, filled as the SQL fills it, is the entry FanoutMessage writes")
     func entryTemplate() throws {
         let publication = Publication(
             target: .location("shop"), type: "appointment", priority: "high", title: "Chair \"3\" at 10:00",
@@ -102,29 +104,46 @@ struct WireFormatTests {
         #expect(JSONValue.parse(Array(writer.string.utf8))?["title"] == .string("Chair \"3\" at 10:00"))
     }
 
-    @Test("the one-statement publish binds exactly the parameters its SQL names, with the holes' SQL in order")
-    func publishOneStatement() throws {
-        let sql = PublishOneStatement.sql
+    @Test("the batched publish binds exactly the parameters its SQL names, with the holes' SQL in order")
+    func publishBatchStatement() throws {
+        let sql = PublishBatchStatement.sql
         var named = Set<Int>()
         var rest = Substring(sql)
         while let dollar = rest.firstIndex(of: "$") {
             rest = rest[rest.index(after: dollar)...]
             if let number = Int(rest.prefix { $0.isNumber }) { named.insert(number) }
         }
-        #expect(named == Set(1...PublishOneStatement.bindingDataTypes.count))
+        #expect(named == Set(1...PublishBatchStatement.bindingDataTypes.count))
         var position = sql.startIndex
         for hole in NotifyEntryTemplate.holeOrder {
             let found = sql.range(of: hole.sql, range: position..<sql.endIndex)
             #expect(found != nil, "\(hole) after the previous hole")
             position = found?.upperBound ?? position
         }
-        let publication = Publication(
-            target: .users(["u"]), type: "system", priority: "normal", title: "t", message: "m", dataJSON: "{}",
-            actionURL: nil, expiresAt: nil, collapseKey: nil, idempotencyKey: nil, publisher: "admin")
-        let statement = PublishOneStatement(
-            publication: publication, lockKey: 1, expiresAt: nil,
-            entry: NotifyEntryTemplate(publication, expiresAt: nil, publishedAt: 1))
-        #expect(try statement.makeBindings().count == PublishOneStatement.bindingDataTypes.count)
+        let items = [Publication.Target.users(["u"]), .location("shop"), .broadcast].map { target in
+            let publication = Publication(
+                target: target, type: "system", priority: "normal", title: "t", message: "m", dataJSON: "{}",
+                actionURL: nil, expiresAt: nil, collapseKey: nil, idempotencyKey: nil, publisher: "admin")
+            return PublishBatchStatement.Item(
+                publication: publication, expiresAt: nil,
+                entry: NotifyEntryTemplate(publication, expiresAt: nil, publishedAt: 1))
+        }
+        let statement = PublishBatchStatement(items: items, lockKey: 1)
+        #expect(try statement.makeBindings().count == PublishBatchStatement.bindingDataTypes.count)
+    }
+
+    @Test("a text array parameter keeps its NULLs and its UTF-8 (PostgreSQL's binary array format)")
+    func nullableTextArray() {
+        var buffer = ByteBuffer()
+        NullableTextArray(["a", nil, "é"]).encode(into: &buffer, context: .default)
+        let header = buffer.readMultipleIntegers(as: (Int32, Int32, UInt32, Int32, Int32).self)
+        #expect(header?.0 == 1 && header?.1 == 1 && header?.2 == 25 && header?.3 == 3 && header?.4 == 1)
+        #expect(buffer.readInteger(as: Int32.self) == 1)
+        #expect(buffer.readString(length: 1) == "a")
+        #expect(buffer.readInteger(as: Int32.self) == -1)
+        #expect(buffer.readInteger(as: Int32.self) == 2)
+        #expect(buffer.readString(length: 2) == "é")
+        #expect(buffer.readableBytes == 0)
     }
 
     @Test("JSON strings escape quotes, backslashes and every control character, and keep the rest as UTF-8")

@@ -27,7 +27,7 @@ public enum FanoutMessage: Sendable, Equatable {
     static let byIDPrefix = "r\n"
 
     /// Writes one notification's entry of an `n` payload: a line break, its header line, a line break, then its
-    /// item, which `item` writes. The one-statement publish writes the same entry with holes for PostgreSQL to
+    /// item, which `item` writes. The batched publish statement writes the same entry with holes for PostgreSQL to
     /// fill (``NotifyEntryTemplate``), so this is the one place that knows it.
     static func writeEntry(
         _ notification: LiveNotification, publishedAt: Int64, to writer: inout JSONWriter,

@@ -3,7 +3,7 @@ import Foundation
 /// A fresh notification's entry of an `n` payload, as text around named holes for the values only the inserting
 /// statement knows: the id, the audience, the stored `data` (jsonb's normal form, which every later read returns)
 /// and `created_at`. A one-row publish can then insert and NOTIFY in one statement, one round trip, instead of
-/// five (BEGIN, lock, insert, NOTIFY, COMMIT): ``PublishOneStatement`` puts each hole's ``Hole/sql`` between
+/// five (BEGIN, lock, insert, NOTIFY, COMMIT): ``PublishBatchStatement`` puts each hole's ``Hole/sql`` between
 /// the segments.
 ///
 /// The entry is written by the same code as every other payload (``FanoutMessage/writeEntry``, with

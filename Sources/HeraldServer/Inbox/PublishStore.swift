@@ -2,7 +2,7 @@ import Logging
 import PostgresNIO
 
 /// The SQL of publishing: storing a publication once per recipient (once in all for a location or broadcast) and
-/// announcing it on the NOTIFY channel in the same transaction (with ``PublishOneStatement``, which it prepares).
+/// announcing it on the NOTIFY channel in the same transaction (with ``PublishBatchStatement``, which it prepares).
 public struct PublishStore: Sendable {
     /// Publishes take this transaction-scoped advisory lock from just before their ids are drawn until commit.
     /// Ids are therefore handed out in commit order: when id N is visible, every smaller id is already committed
@@ -13,10 +13,14 @@ public struct PublishStore: Sendable {
 
     private let client: PostgresClient
     private let logger: Logger
+    private let batcher: PublishBatcher<PublishBatchStatement.Item>
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        self.batcher = PublishBatcher(maxBatch: Self.maxBatch) { items in
+            await Self.publishBatch(items, client: client, logger: logger)
+        }
     }
 
     /// Stores `publication` and commits.
@@ -147,17 +151,42 @@ public struct PublishStore: Sendable {
         """
     }
 
-    /// The common publish, one notification with neither key: one statement in its own transaction
-    /// (``PublishOneStatement``), one round trip where the general path needs BEGIN, lock, insert, NOTIFY and
-    /// COMMIT, with the publish lock held for that one statement and its commit.
+    /// The common publish, one notification with neither key, goes through group commit (``PublishBatcher``):
+    /// one statement (``PublishBatchStatement``) and one commit for every such publish that arrived while the
+    /// previous one committed, where the general path needs BEGIN, lock, insert, NOTIFY and COMMIT of its own.
     private func publishOne(_ publication: Publication) async throws -> Int64 {
         let expiresAt = publication.expiresAt.map { Timestamp.string($0) }
-        let statement = PublishOneStatement(
-            publication: publication, lockKey: Self.publishLockKey, expiresAt: expiresAt,
-            entry: NotifyEntryTemplate(publication, expiresAt: expiresAt, publishedAt: Timestamp.microsecondsNow()))
-        guard let id = try await client.rows(statement, logger: logger).first else {
-            throw HeraldError.unavailable("the database stored nothing; publish again")
+        return try await batcher.submit(
+            PublishBatchStatement.Item(
+                publication: publication, expiresAt: expiresAt,
+                entry: NotifyEntryTemplate(
+                    publication, expiresAt: expiresAt, publishedAt: Timestamp.microsecondsNow())))
+    }
+
+    /// Most publishes one statement takes: its bindings and its NOTIFYs stay small.
+    static let maxBatch = 100
+
+    /// Runs one batch; each item's id, in order, or the error that failed it.
+    ///
+    /// A row PostgreSQL refuses fails the whole statement, and the requests that came with it must not fail for
+    /// it: each goes again alone, so only the bad one is refused. A database that is unreachable, slow or locked
+    /// fails them all alike, and they are not tried again.
+    private static func publishBatch(
+        _ items: [PublishBatchStatement.Item], client: PostgresClient, logger: Logger
+    ) async -> [Result<Int64, any Error>] {
+        do {
+            let ids = try await client.rows(
+                PublishBatchStatement(items: items, lockKey: publishLockKey), logger: logger)
+            guard ids.count == items.count else {
+                let error = HeraldError.unavailable("the database stored fewer notifications than sent; publish again")
+                return items.map { _ in .failure(error) }
+            }
+            return ids.sorted().map { .success($0) }
+        } catch {
+            guard items.count > 1, DatabaseFailure(error) == .other else { return items.map { _ in .failure(error) } }
+            var results: [Result<Int64, any Error>] = []
+            for item in items { results += await publishBatch([item], client: client, logger: logger) }
+            return results
         }
-        return id
     }
 }

@@ -1,5 +1,5 @@
 /// A value that a ``JSONWriter`` made with `leavingHoles` leaves out, by name, for another writer to put in: the
-/// one-statement publish has PostgreSQL fill in what only the inserting statement knows (``NotifyEntryTemplate``).
+/// batched publish statement has PostgreSQL fill in what only the inserting statement knows (``NotifyEntryTemplate``).
 /// A hole is filled with JSON text; a string's hole takes the string with its quotes.
 public struct JSONHole: Hashable, Sendable, CustomStringConvertible {
     public let name: String
