@@ -110,7 +110,11 @@ struct SessionJournalStateTests {
         }
         for (index, id) in ids.enumerated() where index % 2 == 0 { _ = state.closed(id) }
         var written = 0
+        #expect(state.waitingCapacity >= 5000)
         while let batch = state.nextBatch(limit: 1000) { written += batch.opened.count }
         #expect(written == 5000)
+        #expect(
+            state.waitingCapacity <= SessionJournalState.keptCapacity,
+            "once written, a storm's table is given back (about 100 bytes per socket)")
     }
 }

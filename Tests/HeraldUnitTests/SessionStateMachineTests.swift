@@ -32,7 +32,7 @@ struct SessionStateMachineTests {
     @Test("a live socket gets each notification once, in order")
     func live() {
         var machine = SessionStateMachine(resumeMax: 10)
-        #expect(machine.activated(since: nil).isEmpty)
+        #expect(machine.activated().isEmpty)
         #expect(machine.deliver(id: 5, frame: Self.frame(5)) == .send(.notification(id: 5, Self.frame(5))))
         #expect(machine.deliver(id: 5, frame: Self.frame(5)) == nil)
         #expect(machine.deliver(id: 4, frame: Self.frame(4)) == nil)
@@ -41,8 +41,8 @@ struct SessionStateMachineTests {
 
     @Test("a resume replays, then sends what arrived meanwhile, skipping the overlap: no gap, no duplicate")
     func resumeSeam() {
-        var machine = SessionStateMachine(resumeMax: 10)
-        #expect(machine.activated(since: 10) == [.loadReplay(since: 10)])
+        var machine = SessionStateMachine(resumeMax: 10, since: 10)
+        #expect(machine.activated() == [.loadReplay(since: 10)])
         // Live notifications arrive while the replay loads; 12 is in both.
         #expect(machine.deliver(id: 12, frame: Self.frame(12)) == nil)
         #expect(machine.deliver(id: 13, frame: Self.frame(13)) == nil)
@@ -55,8 +55,8 @@ struct SessionStateMachineTests {
 
     @Test("the replay goes out only as fast as the caller asks for it")
     func pacedReplay() {
-        var machine = SessionStateMachine(resumeMax: 100)
-        _ = machine.activated(since: 0)
+        var machine = SessionStateMachine(resumeMax: 100, since: 0)
+        _ = machine.activated()
         _ = machine.replayLoaded(.success((1...50).map { Self.item($0) }))
         // The handler stops asking while its channel is not writable; nothing is lost in between.
         #expect(machine.nextReplayFrame() == .send(.replayed(Self.item(1))))
@@ -66,8 +66,8 @@ struct SessionStateMachineTests {
 
     @Test("more than resumeMax missed, or a failed load, is a reset; the buffered live ones still follow")
     func resetPaths() {
-        var machine = SessionStateMachine(resumeMax: 2)
-        _ = machine.activated(since: 0)
+        var machine = SessionStateMachine(resumeMax: 2, since: 0)
+        _ = machine.activated()
         _ = machine.deliver(id: 10, frame: Self.frame(10))
         let reset = machine.replayLoaded(.success([Self.item(1), Self.item(2), Self.item(3)]))
         #expect(reset.count == 1)
@@ -86,7 +86,7 @@ struct SessionStateMachineTests {
     @Test("a second resume while one runs is refused; the buffer of a slow replay is bounded")
     func oneReplayAtATime() {
         var machine = SessionStateMachine(resumeMax: 3)
-        _ = machine.activated(since: nil)
+        _ = machine.activated()
         #expect(machine.resume(since: 0) == .loadReplay(since: 0))
         #expect(
             machine.resume(since: 0)
@@ -103,7 +103,7 @@ struct SessionStateMachineTests {
     @Test("one ack statement at a time; the rest are merged into the next, up to a bound")
     func acks() {
         var machine = SessionStateMachine(resumeMax: 10)
-        _ = machine.activated(since: nil)
+        _ = machine.activated()
         #expect(machine.ack([1, 2]) == .acknowledge([1, 2]))
         #expect(machine.ack([3, 4]) == nil)
         #expect(machine.ack([4, 5]) == nil)
@@ -122,7 +122,7 @@ struct SessionStateMachineTests {
     @Test("subscriptions are capped at 256 event types, and the set is kept when refused")
     func subscriptionCap() {
         var machine = SessionStateMachine(resumeMax: 10)
-        _ = machine.activated(since: nil)
+        _ = machine.activated()
         let first = (0..<200).map { "type-\($0)" }
         guard case .send(.subscribed(let types))? = machine.subscribe(first) else { Issue.record("refused"); return }
         #expect(types.count == 200)
@@ -139,8 +139,8 @@ struct SessionStateMachineTests {
 
     @Test("once closing, nothing is sent, loaded or closed again")
     func closing() {
-        var machine = SessionStateMachine(resumeMax: 10)
-        _ = machine.activated(since: 0)
+        var machine = SessionStateMachine(resumeMax: 10, since: 0)
+        _ = machine.activated()
         #expect(machine.close(.goingAway("bye")) == .close(.goingAway("bye")))
         #expect(machine.close(.goingAway("again")) == nil)
         #expect(machine.deliver(id: 1, frame: Self.frame(1)) == nil)

@@ -29,6 +29,12 @@ struct SessionJournalState {
 
     /// Records a socket, or replaces what waits for it with a newer version (new locations). Returns whether a
     /// flush must start.
+    /// Capacity of the waiting table kept between flushes; a larger one is given back.
+    static let keptCapacity = 1024
+
+    /// Room in the table of sockets waiting to be written.
+    var waitingCapacity: Int { opened.capacity }
+
     mutating func opened(_ session: ClusterStore.Opened) -> Bool {
         if opened.updateValue(session, forKey: session.sessionID) == nil { order.append(session.sessionID) }
         return startFlush()
@@ -57,6 +63,9 @@ struct SessionJournalState {
             flushing = false
             order = []
             orderStart = 0
+            // A dictionary keeps its capacity when emptied: after a storm of connects, the table of what waited
+            // would hold about 100 bytes per socket of the storm for good.
+            if opened.capacity > Self.keptCapacity { opened = [:] }
             return nil
         }
         var batch = Batch()

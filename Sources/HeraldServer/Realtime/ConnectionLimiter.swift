@@ -17,9 +17,18 @@ final class ConnectionLimiter: Sendable {
         case rejected
     }
 
+    /// A user's sockets, oldest first. The first is held inline: most users have one socket, and an array of one
+    /// would cost every socket a heap allocation.
+    private struct Held {
+        var oldest: Entry
+        var newer: [Entry] = []
+
+        var count: Int { 1 + newer.count }
+    }
+
     private let limit: Int
     private let policy: HeraldConfiguration.LimitPolicy
-    private let sockets = NIOLockedValueBox([String: [Entry]]())
+    private let sockets = NIOLockedValueBox([String: Held]())
 
     init(limit: Int, policy: HeraldConfiguration.LimitPolicy) {
         self.limit = limit
@@ -28,25 +37,38 @@ final class ConnectionLimiter: Sendable {
 
     func admit(_ userID: String, _ entry: Entry) -> Decision {
         sockets.withLockedValue { sockets in
-            var entries = sockets[userID, default: []]
-            var decision = Decision.admitted
-            if entries.count >= limit {
-                switch policy {
-                case .reject: return .rejected
-                case .evictOldest: decision = .admittedEvicting(entries.removeFirst())
-                }
+            guard var held = sockets.removeValue(forKey: userID) else {
+                // The limit is at least 1 (configuration).
+                sockets[userID] = Held(oldest: entry)
+                return .admitted
             }
-            entries.append(entry)
-            sockets[userID] = entries
-            return decision
+            defer { sockets[userID] = held }
+            guard held.count >= limit else {
+                held.newer.append(entry)
+                return .admitted
+            }
+            switch policy {
+            case .reject:
+                return .rejected
+            case .evictOldest:
+                let evicted = held.oldest
+                held.newer.append(entry)
+                held.oldest = held.newer.removeFirst()
+                return .admittedEvicting(evicted)
+            }
         }
     }
 
     func release(_ userID: String, _ entry: Entry) {
         sockets.withLockedValue { sockets in
-            guard var entries = sockets[userID] else { return }
-            entries.removeAll { $0 == entry }
-            sockets[userID] = entries.isEmpty ? nil : entries
+            guard var held = sockets.removeValue(forKey: userID) else { return }
+            if held.oldest == entry {
+                guard !held.newer.isEmpty else { return }
+                held.oldest = held.newer.removeFirst()
+            } else {
+                held.newer.removeAll { $0 == entry }
+            }
+            sockets[userID] = held
         }
     }
 }

@@ -14,8 +14,8 @@ final class LoopRegistry {
     private let stride: Int
     private var nextID: UInt64 = 0
     private var sessions: [UInt64: SessionHandler] = [:]
-    private var byUser: [String: [UInt64: SessionHandler]] = [:]
-    private var byLocation: [String: [UInt64: SessionHandler]] = [:]
+    private var byUser: [String: SessionSet<SessionHandler>] = [:]
+    private var byLocation: [String: SessionSet<SessionHandler>] = [:]
     /// Users whose unread count is waiting to be loaded, with the `inbox` pushes to send once it is: one per
     /// reason, each with its ids (a collapse's new id must not read as deleted because an expiry shares the load).
     private var countQueue: [String: (principal: Principal, pushes: [(reason: InboxChange.Reason, ids: [Int64])])] =
@@ -63,15 +63,15 @@ final class LoopRegistry {
 
     func add(_ session: SessionHandler) {
         sessions[session.id] = session
-        byUser[session.principal.userID, default: [:]][session.id] = session
-        for location in session.principal.locations { byLocation[location, default: [:]][session.id] = session }
+        byUser[session.principal.userID, default: .empty].insert(session)
+        for location in session.principal.locations { byLocation[location, default: .empty].insert(session) }
     }
 
     func remove(_ session: SessionHandler) {
         guard sessions.removeValue(forKey: session.id) != nil else { return }
         let user = session.principal.userID
         tokenExpiries.remove(session.id, at: Self.second(session.principal.expiresAt))
-        byUser[user]?.removeValue(forKey: session.id)
+        byUser[user]?.remove(session.id)
         if byUser[user]?.isEmpty == true { byUser[user] = nil }
         unindex(session, locations: session.principal.locations)
     }
@@ -80,13 +80,13 @@ final class LoopRegistry {
     func relocate(_ session: SessionHandler, from old: [String]) {
         guard Set(old) != Set(session.principal.locations) else { return }
         unindex(session, locations: old)
-        for location in session.principal.locations { byLocation[location, default: [:]][session.id] = session }
+        for location in session.principal.locations { byLocation[location, default: .empty].insert(session) }
         loadCount(for: session.principal, reason: .created, ids: [])
     }
 
     private func unindex(_ session: SessionHandler, locations: [String]) {
         for location in locations {
-            byLocation[location]?.removeValue(forKey: session.id)
+            byLocation[location]?.remove(session.id)
             if byLocation[location]?.isEmpty == true { byLocation[location] = nil }
         }
     }
@@ -107,11 +107,11 @@ final class LoopRegistry {
             if let published = notification.publishedAtMicros, !recipients.isEmpty {
                 metrics.publishedToSent(microseconds: Timestamp.microsecondsNow() - published)
             }
-            for session in recipients.values where session.deliver(id: notification.id, frame: frame) {
+            for session in recipients where session.deliver(id: notification.id, frame: frame) {
                 unflushed[session.id] = session
             }
             if notification.replacedOthers {
-                pushCounts(to: recipients.values, reason: .created, ids: [notification.id])
+                pushCounts(to: recipients, reason: .created, ids: [notification.id])
             }
             if let expires = notification.expiresAtMillis, !recipients.isEmpty,
                 countExpiries.count < Self.expiryWatchLimit
@@ -128,11 +128,11 @@ final class LoopRegistry {
         !sessions(for: audience).isEmpty
     }
 
-    private func sessions(for audience: String) -> [UInt64: SessionHandler] {
-        if audience == Audience.broadcast { return sessions }
-        if audience.hasPrefix("u:") { return byUser[String(audience.dropFirst(2))] ?? [:] }
-        if audience.hasPrefix("l:") { return byLocation[String(audience.dropFirst(2))] ?? [:] }
-        return [:]
+    private func sessions(for audience: String) -> SessionSet<SessionHandler> {
+        if audience == Audience.broadcast { return .many(sessions) }
+        if audience.hasPrefix("u:") { return byUser[String(audience.dropFirst(2))] ?? .empty }
+        if audience.hasPrefix("l:") { return byLocation[String(audience.dropFirst(2))] ?? .empty }
+        return .empty
     }
 
     /// Runs ``flushDelivered()`` once the loop has run what is queued now (more notifications, often).
@@ -163,7 +163,7 @@ final class LoopRegistry {
 
     /// Queues a count push for each user of `sessions`, once per user.
     private func pushCounts(
-        to sessions: Dictionary<UInt64, SessionHandler>.Values, reason: InboxChange.Reason, ids: [Int64]
+        to sessions: SessionSet<SessionHandler>, reason: InboxChange.Reason, ids: [Int64]
     ) {
         var users = Set<String>()
         for session in sessions where users.insert(session.principal.userID).inserted {
@@ -184,7 +184,7 @@ final class LoopRegistry {
     func deliver(_ event: EphemeralEvent, frame: EncodedFrame) -> Int {
         var delivered = Set<UInt64>()
         for audience in event.audiences {
-            for session in sessions(for: audience).values
+            for session in sessions(for: audience)
             where !delivered.contains(session.id) && session.accepts(eventType: event.eventType) {
                 session.write(frame, .event)
                 delivered.insert(session.id)
@@ -196,7 +196,7 @@ final class LoopRegistry {
     private func push(_ user: String, _ payload: ByteBuffer) {
         guard let sessions = byUser[user] else { return }
         let frame = EncodedFrame(text: payload)
-        for session in sessions.values { session.write(frame, .inbox) }
+        for session in sessions { session.write(frame, .inbox) }
     }
 
     /// Queues a user's unread count for loading, then pushing as an `inbox` frame with `reason` and `ids`.
@@ -254,7 +254,7 @@ final class LoopRegistry {
     /// Pushes every user's count after a listener gap: REST changes announced during it were never heard.
     func refreshCounts() {
         for sessions in byUser.values {
-            if let any = sessions.values.first { loadCount(for: any.principal, reason: .created, ids: []) }
+            if let any = sessions.first(where: { _ in true }) { loadCount(for: any.principal, reason: .created, ids: []) }
         }
     }
 
@@ -286,7 +286,7 @@ final class LoopRegistry {
             sessions[id]?.close(.unauthorized("token expired"))
         }
         for expired in countExpiries.take(through: now) {
-            pushCounts(to: sessions(for: expired.audience).values, reason: .deleted, ids: [expired.id])
+            pushCounts(to: sessions(for: expired.audience), reason: .deleted, ids: [expired.id])
         }
     }
 
@@ -339,7 +339,7 @@ final class LoopRegistry {
     /// Closes `user`'s sockets whose token `covers` accepts (by its `iat`); returns how many.
     func closeUser(_ user: String, with reason: HeraldError, where covers: (Double?) -> Bool) -> Int {
         var closed = 0
-        for session in (byUser[user] ?? [:]).values where covers(session.principal.issuedAt) {
+        for session in byUser[user] ?? .empty where covers(session.principal.issuedAt) {
             session.close(reason)
             closed += 1
         }

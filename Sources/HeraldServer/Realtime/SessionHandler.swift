@@ -8,7 +8,7 @@ import NIOWebSocket
 /// What the session decides (its phase, the replay and its buffer, acks, subscriptions) is
 /// ``SessionStateMachine``'s; this handler carries out the actions it returns: it writes, queries off the loop
 /// and hands the answers back, closes, and keeps the registry and the limiter in step.
-final class SessionHandler: ChannelInboundHandler {
+final class SessionHandler: ChannelInboundHandler, Identifiable {
     typealias InboundIn = InboundMessage
     typealias OutboundOut = WireFrame
 
@@ -26,12 +26,11 @@ final class SessionHandler: ChannelInboundHandler {
     private let registry: SocketRegistry
     private let shard: LoopRegistry
     private let authFailure: HeraldError?
-    private let since: Int64?
-    /// What the sessions API shows of the handshake, until the socket is recorded.
-    private var handshake: (clientAddress: String?, userAgent: String?)?
-    /// This socket's row in the cluster's table of sockets (``SessionJournal``), written again when the locations
-    /// change or the instance's rows were forgotten while its lease had lapsed.
-    private(set) var record: ClusterStore.Opened?
+    /// What the sessions API shows of the handshake.
+    private let clientAddress: String?
+    private let userAgent: String?
+    /// When the socket was admitted; `nil` before.
+    private var connectedAt: Date?
     private var machine: SessionStateMachine
     private var context: ChannelHandlerContext?
     private(set) var lastSeen = NIODeadline.now()
@@ -51,18 +50,29 @@ final class SessionHandler: ChannelInboundHandler {
     ) {
         self.principal = principal
         self.authFailure = authFailure
-        self.since = since
-        self.handshake = handshake
+        self.clientAddress = handshake.clientAddress
+        self.userAgent = handshake.userAgent
         self.services = services
         self.registry = registry
         self.shard = shard
-        self.machine = SessionStateMachine(resumeMax: services.resumeMax)
+        self.machine = SessionStateMachine(resumeMax: services.resumeMax, since: since)
         self.id = shard.nextSessionID()
     }
 
     var entry: ConnectionLimiter.Entry { .init(sessionID: id, shard: shard.index) }
 
     var isClosing: Bool { machine.phase == .closing || machine.phase == .closed }
+
+    /// This socket's row in the cluster's table of sockets (``SessionJournal``) once admitted, written again when
+    /// the locations change or the instance's rows were forgotten while its lease had lapsed. Made when needed
+    /// rather than kept: every socket would otherwise carry a second copy of what the principal holds.
+    var record: ClusterStore.Opened? {
+        connectedAt.map {
+            ClusterStore.Opened(
+                sessionID: sessionID, localID: id, userID: principal.userID, locations: principal.locations,
+                connectedAt: $0, clientAddress: clientAddress, userAgent: userAgent)
+        }
+    }
 
     // MARK: Lifecycle
 
@@ -99,13 +109,9 @@ final class SessionHandler: ChannelInboundHandler {
         registered = true
         shard.counters.connects[SocketCounters.Connect.accepted.rawValue] += 1
         shard.add(self)
-        let record = ClusterStore.Opened(
-            sessionID: sessionID, localID: id, userID: principal.userID, locations: principal.locations,
-            connectedAt: Date(), clientAddress: handshake?.clientAddress, userAgent: handshake?.userAgent)
-        self.record = record
-        handshake = nil
-        services.journal.opened(record)
-        let actions = machine.activated(since: since)
+        connectedAt = Date()
+        if let record { services.journal.opened(record) }
+        let actions = machine.activated()
         write(
             ServerFrame.connection(
                 sessionID: sessionID.uuidString.lowercased(), principal: principal,
@@ -380,11 +386,7 @@ final class SessionHandler: ChannelInboundHandler {
             let old = principal
             principal = fresh
             shard.relocate(self, from: old.locations)
-            if var record, record.locations != fresh.locations {
-                record.locations = fresh.locations
-                self.record = record
-                services.journal.opened(record)
-            }
+            if let record, old.locations != fresh.locations { services.journal.opened(record) }
             shard.expire(self, replacing: old.expiresAt)
             write(ServerFrame.authOK(exp: fresh.expiresAt), .authOK)
         case .success:

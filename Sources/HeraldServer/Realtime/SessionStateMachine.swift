@@ -55,16 +55,23 @@ struct SessionStateMachine {
 
     let resumeMax: Int
     private(set) var phase = Phase.awaitingActivation
+    /// Whether the client connected with `since`: it holds everything up to ``lastSentID``, and the rest is
+    /// replayed once the socket is admitted.
+    private let resumesOnActivation: Bool
     /// The highest notification id sent: nothing at or below it is sent again.
-    private(set) var lastSentID: Int64 = 0
+    private(set) var lastSentID: Int64
     private var replay: Replay?
     private(set) var subscriptions: Set<String>?
     private var acking = false
     private var queuedAcks: [Int64] = []
     private var queuedAckSet: Set<Int64> = []
 
-    init(resumeMax: Int) {
+    /// With `since`, the client holds everything up to it: nothing at or below it is sent, and what is above it
+    /// is replayed when the socket is admitted.
+    init(resumeMax: Int, since: Int64? = nil) {
         self.resumeMax = resumeMax
+        self.resumesOnActivation = since != nil
+        self.lastSentID = since ?? 0
     }
 
     var isLive: Bool { phase == .live }
@@ -72,15 +79,13 @@ struct SessionStateMachine {
 
     // MARK: Lifecycle
 
-    /// The socket was admitted. With `since`, the client holds everything up to it: nothing at or below it is
-    /// sent, and what is above it is replayed.
-    mutating func activated(since: Int64?) -> [Action] {
+    /// The socket was admitted: live, and replaying from `since` if it connected with one.
+    mutating func activated() -> [Action] {
         guard phase == .awaitingActivation else { return [] }
         phase = .live
-        guard let since else { return [] }
-        lastSentID = since
+        guard resumesOnActivation else { return [] }
         replay = .loading(buffered: [])
-        return [.loadReplay(since: since)]
+        return [.loadReplay(since: lastSentID)]
     }
 
     /// The socket must go with `reason`; `nil` if it is already going.
