@@ -56,7 +56,8 @@ struct SocketIndexTests {
         #expect(single.admit("u", Entry(sessionID: 1, shard: 0)) == .admitted)
         #expect(single.admit("u", Entry(sessionID: 2, shard: 0)) == .admittedEvicting(Entry(sessionID: 1, shard: 0)))
         single.release("u", Entry(sessionID: 1, shard: 0))
-        #expect(single.admit("u", Entry(sessionID: 3, shard: 0)) == .admittedEvicting(Entry(sessionID: 2, shard: 0)),
+        #expect(
+            single.admit("u", Entry(sessionID: 3, shard: 0)) == .admittedEvicting(Entry(sessionID: 2, shard: 0)),
             "releasing an evicted socket again frees nothing")
     }
 }

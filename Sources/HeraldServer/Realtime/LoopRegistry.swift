@@ -254,7 +254,8 @@ final class LoopRegistry {
     /// Pushes every user's count after a listener gap: REST changes announced during it were never heard.
     func refreshCounts() {
         for sessions in byUser.values {
-            if let any = sessions.first(where: { _ in true }) { loadCount(for: any.principal, reason: .created, ids: []) }
+            var iterator = sessions.makeIterator()
+            if let any = iterator.next() { loadCount(for: any.principal, reason: .created, ids: []) }
         }
     }
 
