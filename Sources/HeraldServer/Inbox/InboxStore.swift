@@ -76,12 +76,9 @@ public struct InboxStore: Sendable {
     }
 
     func unreadCount(_ principal: Principal, on runner: some StatementRunner) async throws -> UnreadCount {
-        let rows = try await runner.rows(
-            """
-            SELECT herald_unread_count(\(principal.userID), \(principal.audiences)), \(unescaped: Self.newestID)
-            """, as: (Int, Int64).self, logger: logger)
-        let (count, lastID) = rows.first ?? (0, 0)
-        return UnreadCount(count: count, lastID: lastID)
+        let statement = UnreadCountStatement(userID: principal.userID, audiences: principal.audiences)
+        return try await runner.rows(statement, logger: logger, file: #fileID, line: #line).first
+            ?? UnreadCount(count: 0, lastID: 0)
     }
 
     private static func unreadCount(
