@@ -69,7 +69,8 @@ else
     fi
 fi
 pid=${pids[0]}
-out="$results/$scenario-$label.json"
+# SIZE runs one point of a sweep: that many sockets, written as <scenario>-<size>-<label>.json (Benchmarks/sweep.sh).
+if [ -n "${SIZE:-}" ]; then SOCKETS=$SIZE; out="$results/$scenario-$SIZE-$label.json"; else out="$results/$scenario-$label.json"; fi
 common=("${ports[@]}" --secret "$secret" --server-pid "$pid" --target "$label" --output "$out")
 case "$scenario" in
     idle) "$bench" idle "${common[@]}" --sockets "${SOCKETS:-10000}" ;;
