@@ -54,8 +54,9 @@ if [ "$target" = baseline ]; then
 else
     fresh_database
     if [ "$scenario" = rest ]; then
-        echo "seeding 2M notifications (about a minute)"
-        psql -h 127.0.0.1 -p "$pg_port" -U herald -d herald_bench -v ON_ERROR_STOP=1 -qf Benchmarks/seed.sql
+        echo "seeding the inbox and a million other notifications (about a minute)"
+        psql -h 127.0.0.1 -p "$pg_port" -U herald -d herald_bench -v ON_ERROR_STOP=1 -v inbox_size="${SIZE:-1000000}" \
+            -qf Benchmarks/seed.sql
     fi
     if [ "$scenario" = rest-skewed ]; then
         echo "seeding the one-location shape: 1M notifications at one location"
@@ -80,7 +81,8 @@ case "$scenario" in
     latency-bulk)
         "$bench" latency "${common[@]}" --scenario latency-bulk --rate "${RATE:-1000}" --seconds "${SECONDS_:-10}" \
             --bulk-users 1000 --bulk-data-bytes 30000 ;;
-    rest) "$bench" rest "${common[@]}" --seconds "${SECONDS_:-10}" ;;
+    # With SIZE, one point of the sweep by inbox size: that many notifications for the user, 2 connections.
+    rest) "$bench" rest "${common[@]}" --seconds "${SECONDS_:-10}" ${SIZE:+--inbox-size $SIZE --max-id $SIZE --connections 2} ;;
     rest-skewed)
         "$bench" rest "${common[@]}" --scenario rest-skewed --seconds "${SECONDS_:-10}" --user member-1 \
             --location shop ;;

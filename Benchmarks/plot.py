@@ -69,14 +69,22 @@ def single_size(results, scenario):
     return [r for r in results if r.get("scenario") == scenario and size_of(r, scenario) is None]
 
 
+def value(result, key):
+    """`key` of `result`, where a dotted key reaches into nested objects ("2_connections.list.p99_ms")."""
+    for part in key.split("."):
+        result = result.get(part, {}) if isinstance(result, dict) else {}
+    return result if isinstance(result, (int, float)) else None
+
+
 def sweep(axis, results, scenario, size_key, metrics, title, unit):
     runs = [r for r in results if r.get("scenario") == scenario and size_of(r, scenario)]
     if not runs:
+        axis.set_visible(False)
         return False
     for name in targets(runs):
         mine = sorted((r for r in runs if r.get("target") == name), key=lambda r: r.get(size_key, 0))
         for key, label, style in metrics:
-            axis.plot([r.get(size_key) for r in mine], [r.get(key) for r in mine], style, marker="o",
+            axis.plot([r.get(size_key) for r in mine], [value(r, key) for r in mine], style, marker="o",
                       color=COLORS.get(name), label=f"{name} {label}")
     axis.set_xscale("log")
     axis.set_xlabel(size_key.replace("_", " "))
@@ -115,7 +123,7 @@ def main():
             axis.set_visible(False)
     save(figure, "realtime.png")
 
-    rest = [r for r in results if r.get("scenario", "").startswith("rest")]
+    rest = [r for r in results if r.get("scenario", "").startswith("rest") and not size_of(r, "rest")]
     if rest:
         figure, axes = plt.subplots(1, len(rest), figsize=(6 * len(rest), 4), squeeze=False)
         for axis, result in zip(axes.flat, rest):
@@ -134,11 +142,15 @@ def main():
             axis.legend(fontsize=8)
         save(figure, "rest.png")
 
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    figure, axes = plt.subplots(1, 3, figsize=(16, 4))
     drawn = sweep(axes[0], results, "fanout", "sockets", [("p50_ms", "p50", "-"), ("p99_ms", "p99", "--")],
                   "Fan-out by audience size", "ms")
     drawn = sweep(axes[1], results, "idle", "sockets", [("kb_per_socket", "KB/socket", "-")],
                   "Memory per socket by sockets", "KB") or drawn
+    drawn = sweep(axes[2], results, "rest", "inbox_size",
+                  [("2_connections.list.p50_ms", "list p50", "-"), ("2_connections.list.p99_ms", "list p99", "--"),
+                   ("2_connections.unread_count.p99_ms", "count p99", ":")],
+                  "A list page by inbox size, 2 connections", "ms") or drawn
     if drawn:
         save(figure, "sweeps.png")
     else:

@@ -18,12 +18,14 @@ struct RestCommand: AsyncParsableCommand {
     @Option(help: "Concurrent connections; each load is measured in turn (light load for latency, heavy for rate).")
     var connections: [Int] = [2, 32]
     @Option(help: "Highest seeded id, for mark-read targets.") var maxID: Int64 = 1_000_000
+    @Option(help: "The user's seeded inbox size, recorded for the sweep by inbox size.") var inboxSize: Int?
     @Option(help: "Rounds of read-all and of clear, each after a fresh publish.") var bulkRounds = 30
 
     func run() async throws {
         let mint = TokenMint(secret: common.secret)
         let token = mint.token(sub: user, locations: location)
         var figures: [String: Any] = ["user": user, "locations": location]
+        if let inboxSize { figures["inbox_size"] = inboxSize }
         let folder = FileManager.default.temporaryDirectory
         let markRead = folder.appendingPathComponent("herald-mark-read.lua")
         try #"""
