@@ -70,7 +70,8 @@ else
     fi
 fi
 pid=${pids[0]}
-# SIZE runs one point of a sweep: that many sockets, written as <scenario>-<size>-<label>.json (Benchmarks/sweep.sh).
+# SIZE runs one point of a sweep (that many sockets; for rest, that many notifications in the user's inbox),
+# written as <scenario>-<size>-<label>.json (Benchmarks/sweep.sh).
 if [ -n "${SIZE:-}" ]; then SOCKETS=$SIZE; out="$results/$scenario-$SIZE-$label.json"; else out="$results/$scenario-$label.json"; fi
 common=("${ports[@]}" --secret "$secret" --server-pid "$pid" --target "$label" --output "$out")
 case "$scenario" in

@@ -27,14 +27,14 @@ struct SessionJournalState {
 
     private var isEmpty: Bool { opened.isEmpty && closed.isEmpty && recheck.isEmpty }
 
-    /// Records a socket, or replaces what waits for it with a newer version (new locations). Returns whether a
-    /// flush must start.
     /// Capacity of the waiting table kept between flushes; a larger one is given back.
     static let keptCapacity = 1024
 
     /// Room in the table of sockets waiting to be written.
     var waitingCapacity: Int { opened.capacity }
 
+    /// Records a socket, or replaces what waits for it with a newer version (new locations). Returns whether a
+    /// flush must start.
     mutating func opened(_ session: ClusterStore.Opened) -> Bool {
         if opened.updateValue(session, forKey: session.sessionID) == nil { order.append(session.sessionID) }
         return startFlush()

@@ -254,8 +254,7 @@ final class LoopRegistry {
     /// Pushes every user's count after a listener gap: REST changes announced during it were never heard.
     func refreshCounts() {
         for sessions in byUser.values {
-            var iterator = sessions.makeIterator()
-            if let any = iterator.next() { loadCount(for: any.principal, reason: .created, ids: []) }
+            if let any = sessions.first { loadCount(for: any.principal, reason: .created, ids: []) }
         }
     }
 

@@ -1,5 +1,6 @@
 /// The sockets of one user (or location) on one event loop, by session id. Most users have one socket, and a
 /// dictionary of one costs a heap allocation of about 100 bytes per user; one socket is held as itself.
+///
 /// Generic over the session so that its rules are tested without sockets.
 enum SessionSet<Session: Identifiable>: Sequence where Session.ID == UInt64 {
     case one(Session)
@@ -10,6 +11,14 @@ enum SessionSet<Session: Identifiable>: Sequence where Session.ID == UInt64 {
     var isEmpty: Bool {
         if case .many(let sessions) = self { return sessions.isEmpty }
         return false
+    }
+
+    /// One of the sessions, whichever; `nil` if there are none.
+    var first: Session? {
+        switch self {
+        case .one(let only): only
+        case .many(let sessions): sessions.values.first
+        }
     }
 
     var count: Int {
@@ -26,8 +35,7 @@ enum SessionSet<Session: Identifiable>: Sequence where Session.ID == UInt64 {
             self = .one(session)
         case .one(let only):
             self = .many([only.id: only, session.id: session])
-        case .many(var sessions) where sessions.isEmpty:
-            sessions[session.id] = session
+        case .many(let sessions) where sessions.isEmpty:
             self = .one(session)
         case .many(var sessions):
             self = .empty  // drops the reference, so the dictionary is changed in place
