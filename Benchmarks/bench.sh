@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command per scenario of issue 6. Builds Herald and herald-bench in release, starts PostgreSQL (as `make run`
 # does), the server(s) under test, runs the scenario and writes Benchmarks/results/<scenario>-<target>.json.
-#   Benchmarks/bench.sh idle|fanout|throughput|latency|latency-bulk|rest|rest-skewed|cluster|soak [herald|baseline]
+#   Benchmarks/bench.sh idle|fanout|throughput|throughput-1k|throughput-deflate|latency|latency-bulk|rest|rest-skewed|cluster|soak [herald|baseline]
 # HERALD_BIN and HERALD_ROOT run another build of Herald (its binary and its Migrations/) under the label
 # LABEL, for an A/B against it in the same run: HERALD_ROOT=/path/to/checkout LABEL=main Benchmarks/bench.sh rest
 set -euo pipefail
@@ -78,6 +78,13 @@ case "$scenario" in
     idle) "$bench" idle "${common[@]}" --sockets "${SOCKETS:-10000}" ;;
     fanout) "$bench" fanout "${common[@]}" --sockets "${SOCKETS:-10000}" --rounds "${ROUNDS:-50}" ;;
     throughput) "$bench" throughput "${common[@]}" --sockets "${SOCKETS:-10000}" --seconds "${SECONDS_:-10}" ;;
+    # The same with 1 KB of message text per notification, plain and with permessage-deflate (Herald only).
+    throughput-1k)
+        "$bench" throughput "${common[@]}" --scenario throughput-1k --sockets "${SOCKETS:-10000}" \
+            --seconds "${SECONDS_:-10}" --message-bytes 1000 ;;
+    throughput-deflate)
+        "$bench" throughput "${common[@]}" --scenario throughput-deflate --sockets "${SOCKETS:-10000}" \
+            --seconds "${SECONDS_:-10}" --message-bytes 1000 --deflate ;;
     latency) "$bench" latency "${common[@]}" --rate "${RATE:-1000}" --seconds "${SECONDS_:-10}" ;;
     latency-bulk)
         "$bench" latency "${common[@]}" --scenario latency-bulk --rate "${RATE:-1000}" --seconds "${SECONDS_:-10}" \

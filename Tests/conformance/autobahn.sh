@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The Autobahn testsuite (fuzzingclient) against Herald's socket stack (issue 5): a live Herald with
-# CONFORMANCE_ECHO=true serves /api/v1/ws/echo, the same frame layer as /api/v1/ws with an echo on top. Cases 1-10
-# must have no FAILED; 12-13 (permessage-deflate) are run too and report UNIMPLEMENTED, since Herald offers none.
+# CONFORMANCE_ECHO=true serves /api/v1/ws/echo, the same frame layer as /api/v1/ws with an echo on top. No case may
+# FAIL, and cases 12-13 must find permessage-deflate negotiated (WS_COMPRESSION's default).
+# Cases 12-13 echo 1,000 compressed messages each; the Python client needs about 13 minutes for all 216. By default
+# the run leaves out those of 64 KiB and more (x.x.9-10 and x.x.14-18), about a quarter of the cases and two thirds
+# of the time; AUTOBAHN_FULL=1 runs every one.
 # The message limit is raised to 16 MiB for the run, because cases 9.x echo messages that large.
 #   Tests/conformance/autobahn.sh   (after `swift build`; PostgreSQL from .ci/postgres.sh on port 5433)
 set -euo pipefail
@@ -15,7 +18,7 @@ python2="${PYTHON2:-${PYENV_ROOT:-$HOME/.pyenv}/versions/2.7.18/bin/python}"
 mkdir -p "$work"
 
 if [ ! -d "$lib/autobahntestsuite" ]; then
-    "$python2" -m pip install -q --disable-pip-version-check --target "$lib" autobahntestsuite
+    "$python2" -m pip install -q --disable-pip-version-check --target "$lib" autobahntestsuite wsaccel
 fi
 
 psql -h 127.0.0.1 -p "$pg_port" -U herald -d postgres -qc "DROP DATABASE IF EXISTS herald_autobahn WITH (FORCE)" \
@@ -31,13 +34,16 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
+exclude='["12.*.9", "12.*.10", "12.*.14", "12.*.15", "12.*.16", "12.*.17", "12.*.18",
+  "13.*.9", "13.*.10", "13.*.14", "13.*.15", "13.*.16", "13.*.17", "13.*.18"]'
+[ "${AUTOBAHN_FULL:-0}" = 1 ] && exclude='[]'
 rm -rf "$work/report"
 cat >"$work/fuzzingclient.json" <<JSON
 {
   "outdir": "$work/report",
   "servers": [{"agent": "Herald", "url": "ws://127.0.0.1:$port/api/v1/ws/echo"}],
   "cases": ["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "8.*", "9.*", "10.*", "12.*", "13.*"],
-  "exclude-cases": [],
+  "exclude-cases": $exclude,
   "exclude-agent-cases": {}
 }
 JSON

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prints the Autobahn results per section (OK, NON-STRICT, INFORMATIONAL, UNIMPLEMENTED, FAILED) and exits 1 if
-any case of sections 1-10 FAILED, or any case's close behaviour FAILED."""
+any case FAILED (its close behaviour included), or if a permessage-deflate case (12, 13) found no compression:
+Herald negotiates it, so UNIMPLEMENTED there means the negotiation broke."""
 import collections
 import json
 import sys
@@ -26,7 +27,12 @@ total = collections.Counter()
 for counter in by_section.values():
     total.update(counter)
 print(f"{'total':>8} " + " ".join(f"{total[c]:>14}" for c in columns) + f"   ({len(cases)} cases)")
-blocking = [case for case in failed if int(case.split(".")[0]) <= 10]
-if blocking:
-    print("FAILED cases in 1-10: " + ", ".join(sorted(blocking, key=lambda c: [int(p) for p in c.split(".")])))
+uncompressed = [case for case, result in cases.items()
+                if int(case.split(".")[0]) in (12, 13) and result["behavior"] == "UNIMPLEMENTED"]
+order = lambda c: [int(p) for p in c.split(".")]
+if failed:
+    print("FAILED cases: " + ", ".join(sorted(failed, key=order)))
+if uncompressed:
+    print("permessage-deflate not negotiated in: " + ", ".join(sorted(uncompressed, key=order)))
+if failed or uncompressed:
     sys.exit(1)

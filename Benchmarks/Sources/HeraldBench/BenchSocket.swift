@@ -11,7 +11,7 @@ enum BenchSocket {
     /// Connects from `source` to `host:port` on `loop`, upgrades at `path`, puts the handler `receiver` makes
     /// on the socket, and completes once the socket is open.
     static func connect(
-        loop: any EventLoop, host: String, port: Int, source: String?, path: String,
+        loop: any EventLoop, host: String, port: Int, source: String?, path: String, deflate: Bool = false,
         receiver: @escaping @Sendable (any EventLoop) -> any ChannelHandler
     ) -> EventLoopFuture<any Channel> {
         let upgraded = loop.makePromise(of: Void.self)
@@ -46,7 +46,8 @@ enum BenchSocket {
                 try channel.pipeline.syncOperations.addHTTPClientHandlers(
                     leftOverBytesStrategy: .forwardBytes, withClientUpgrade: config)
                 try channel.pipeline.syncOperations.addHandler(
-                    UpgradeRequester(host: host, path: path, failed: upgraded), name: "upgrade-requester")
+                    UpgradeRequester(host: host, path: path, deflate: deflate, failed: upgraded),
+                    name: "upgrade-requester")
             }
         }.connect(host: host, port: port)
         return connected.flatMap { channel in
@@ -64,11 +65,13 @@ enum BenchSocket {
         typealias OutboundOut = HTTPClientRequestPart
         let host: String
         let path: String
+        let deflate: Bool
         let failed: EventLoopPromise<Void>
 
-        init(host: String, path: String, failed: EventLoopPromise<Void>) {
+        init(host: String, path: String, deflate: Bool, failed: EventLoopPromise<Void>) {
             self.host = host
             self.path = path
+            self.deflate = deflate
             self.failed = failed
         }
 
@@ -76,6 +79,7 @@ enum BenchSocket {
             var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
             head.headers.add(name: "Host", value: host)
             head.headers.add(name: "Content-Length", value: "0")
+            if deflate { head.headers.add(name: "Sec-WebSocket-Extensions", value: "permessage-deflate") }
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             context.fireChannelActive()
@@ -104,6 +108,8 @@ enum BenchSocket {
         typealias InboundIn = WebSocketFrame
         typealias OutboundOut = WebSocketFrame
         let record: (Int64) -> Void
+        /// Inflates messages that arrive compressed (RSV1), if the socket offered to take them.
+        let inflater: MessageInflater?
         /// Told the close code when the server closes the socket.
         let closed: (UInt16) -> Void
         /// Told when the server sends `reset`: it could not replay, and a real client would refetch over REST.
@@ -111,6 +117,7 @@ enum BenchSocket {
 
         init(tally: Tally) {
             self.record = { id in tally.record(id: id, at: Clock.micros()) }
+            self.inflater = tally.inflater
             self.closed = { _ in }
             self.reset = {}
         }
@@ -119,6 +126,7 @@ enum BenchSocket {
             record: @escaping (Int64) -> Void, closed: @escaping (UInt16) -> Void, reset: @escaping () -> Void
         ) {
             self.record = record
+            self.inflater = nil
             self.closed = closed
             self.reset = reset
         }
@@ -127,9 +135,10 @@ enum BenchSocket {
             let frame = unwrapInboundIn(data)
             switch frame.opcode {
             case .text:
-                if let id = Self.notificationID(frame.data) {
+                let text = frame.rsv1 ? inflater?.inflate(frame.data) ?? frame.data : frame.data
+                if let id = Self.notificationID(text) {
                     record(id)
-                } else if frame.data.readableBytesView.starts(with: Self.resetPrefix) {
+                } else if text.readableBytesView.starts(with: Self.resetPrefix) {
                     reset()
                 }
             case .ping:

@@ -30,7 +30,14 @@ struct Publisher: Sendable {
         return id
     }
 
-    static func location(_ location: String, title: String) -> String {
-        #"{"location_id":"\#(location)","type":"system","title":"\#(title)","message":"benchmark"}"#
+    /// A notification for `location`; `messageBytes` pads its message with text a person might write, so it
+    /// compresses as a real one does.
+    static func location(_ location: String, title: String, messageBytes: Int = 0) -> String {
+        let sentence = "Your appointment at the downtown shop moved to 10:30 with Sam; reply to confirm. "
+        let message =
+            messageBytes <= 9
+            ? "benchmark"
+            : String(String(repeating: sentence, count: messageBytes / sentence.count + 1).prefix(messageBytes))
+        return #"{"location_id":"\#(location)","type":"system","title":"\#(title)","message":"\#(message)"}"#
     }
 }

@@ -3,6 +3,13 @@
 final class Tally {
     var deliveries = 0
     var received: [Int64: (count: Int, lastMicros: Int64)] = [:]
+    /// The loop's inflater, when the sockets offered permessage-deflate; Herald gives up context takeover, so
+    /// one serves every socket of the loop.
+    let inflater: MessageInflater?
+
+    init(inflating: Bool = false) throws {
+        inflater = inflating ? try MessageInflater() : nil
+    }
 
     func record(id: Int64, at micros: Int64) {
         deliveries += 1

@@ -11,10 +11,15 @@ struct ThroughputCommand: AsyncParsableCommand {
     @Option var sockets = 10_000
     @Option var seconds = 10.0
     @Option(help: "Concurrent publishers.") var publishers = 8
+    @Option(help: "The name the result is written under.") var scenario = "throughput"
+    @Option(help: "Bytes of message text in each notification.") var messageBytes = 0
+    @Flag(help: "Sockets offer permessage-deflate and inflate what arrives compressed.") var deflate = false
 
     func run() async throws {
         let mint = TokenMint(secret: common.secret)
-        let crowd = try Crowd(sockets: sockets, ports: common.port, secret: common.secret, location: "tp")
+        let crowd = try Crowd(
+            sockets: sockets, ports: common.port, secret: common.secret, location: "tp",
+            options: deflate ? ["--deflate"] : [])
         let publisher = Publisher(port: common.port[0], mint: mint)
         try await Task.sleep(for: .seconds(2))
         _ = crowd.deliveries()
@@ -29,7 +34,9 @@ struct ThroughputCommand: AsyncParsableCommand {
                     // most `publishers` are in flight: the rate measured is one the server sustains, not a
                     // backlog that grows until requests time out.
                     while Date().timeIntervalSince(started) < seconds {
-                        let id = try await publisher.publish(Publisher.location("tp", title: "t\(worker)-\(count)"))
+                        let id = try await publisher.publish(
+                            Publisher.location(
+                                "tp", title: "t\(worker)-\(count)", messageBytes: messageBytes))
                         _ = await crowd.completion(of: id, timeout: 30)
                         count += 1
                     }
@@ -45,12 +52,13 @@ struct ThroughputCommand: AsyncParsableCommand {
         let cpu = (probe?.cpuSeconds ?? 0) - cpuBefore
         crowd.stop()
         try ResultWriter.write(
-            "throughput", target: common.target,
+            scenario, target: common.target,
             [
                 "sockets": crowd.openSockets, "publishes": published,
                 "publishes_per_second": Double(published) / seconds,
                 "delivered": delivered, "delivered_per_second": Double(delivered) / elapsed,
                 "server_cpu_percent": probe == nil ? -1 : cpu / elapsed * 100,
+                "message_bytes": messageBytes, "deflate": deflate,
             ], output: common.output)
     }
 }

@@ -24,11 +24,14 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option var location = "bench"
     @Option var concurrency = 256
     @Option var path = "/api/v1/ws"
+    @Flag(help: "Offer permessage-deflate and inflate what arrives compressed.") var deflate = false
 
     func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let loops = Array(group.makeIterator())
-        let tallies = loops.map { loop in NIOLoopBoundBox.makeBoxSendingValue(Tally(), eventLoop: loop) }
+        let tallies = try loops.map { loop in
+            NIOLoopBoundBox.makeBoxSendingValue(try Tally(inflating: deflate), eventLoop: loop)
+        }
         let byLoop = Dictionary(uniqueKeysWithValues: loops.enumerated().map { (ObjectIdentifier($1), $0) })
         let mint = TokenMint(secret: secret)
         let started = Clock.micros()
@@ -40,7 +43,8 @@ struct WorkerCommand: AsyncParsableCommand {
             let wave = (next..<min(next + concurrency, first + count)).map { index -> EventLoopFuture<any Channel> in
                 let token = mint.token(sub: "\(prefix)-\(index)", locations: [location])
                 return BenchSocket.connect(
-                    loop: group.next(), host: host, port: port, source: source, path: "\(path)?token=\(token)"
+                    loop: group.next(), host: host, port: port, source: source, path: "\(path)?token=\(token)",
+                    deflate: deflate
                 ) { loop in BenchSocket.Receiver(tally: tallies[byLoop[ObjectIdentifier(loop)]!].value) }
             }
             next += wave.count

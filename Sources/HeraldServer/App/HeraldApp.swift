@@ -125,7 +125,8 @@ public final class HeraldApp: Sendable {
                 journal: journal),
             registry: registry, listener: listener, fanout: fanout, node: node,
             clusterStatus: ClusterStatus(store: cluster), maxMessageBytes: configuration.maxMessageBytes,
-            sendBufferBytes: configuration.sendBufferBytes, clients: clients
+            sendBufferBytes: configuration.sendBufferBytes,
+            deflate: configuration.compression ? try DeflateCodecs(eventLoops: loops) : nil, clients: clients
         ).register(sockets: application.grouped("api", "v1"), on: api, conformanceEcho: configuration.conformanceEcho)
         SessionsController(
             cluster: cluster, membership: membership, fanout: fanout, revocations: revocations, metrics: metrics

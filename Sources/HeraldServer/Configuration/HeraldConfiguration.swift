@@ -39,6 +39,8 @@ public struct HeraldConfiguration: Sendable {
     public var maxMessageBytes: Int
     public var resumeMax: Int
     public var sendBufferBytes: Int
+    /// Whether sockets may negotiate `permessage-deflate` (RFC 7692).
+    public var compression: Bool
     /// Seconds an instance's sockets keep counting for the cluster after it stops renewing its lease (it died).
     public var instanceLease: Double
     /// Seconds a user counts as at the locations of their latest token (``MembershipStore``).
@@ -108,6 +110,7 @@ public struct HeraldConfiguration: Sendable {
         maxMessageBytes = try reader.integer("WS_MAX_MESSAGE_BYTES", in: 128...16_777_216)
         resumeMax = try reader.integer("WS_RESUME_MAX", in: 0...100_000)
         sendBufferBytes = try reader.integer("WS_SEND_BUFFER_BYTES", in: 1024...1_073_741_824)
+        compression = try reader.flag("WS_COMPRESSION", default: true)
         instanceLease = try reader.number("INSTANCE_LEASE", in: 3...300)
         membershipMaxAge = try reader.number("MEMBERSHIP_MAX_AGE", in: 60...315_360_000)
         idempotencyWindow = try reader.number("IDEMPOTENCY_WINDOW", in: 60...31_536_000)
@@ -194,8 +197,8 @@ public struct HeraldConfiguration: Sendable {
             return value
         }
 
-        func flag(_ name: String) throws -> Bool {
-            switch (text(name) ?? "false").lowercased() {
+        func flag(_ name: String, default: Bool = false) throws -> Bool {
+            switch (text(name) ?? String(`default`)).lowercased() {
             case "true", "1", "yes", "on": return true
             case "false", "0", "no", "off": return false
             case let raw: throw ConfigurationError(setting: name, problem: "must be true or false (got '\(raw)')")

@@ -39,6 +39,9 @@ public struct Setting: Sendable {
         Setting("WS_RESUME_MAX", "most notifications replayed on resume before a reset", default: "1000"),
         Setting("WS_SEND_BUFFER_BYTES", "outbound bytes queued for a socket before it is closed", default: "1048576"),
         Setting(
+            "WS_COMPRESSION", "true lets clients that offer it negotiate permessage-deflate, without context takeover",
+            default: "true"),
+        Setting(
             "WS_MAX_SOCKETS", "sockets this instance accepts before answering 503 (0: the open-file limit less 256)",
             default: "0"),
         Setting(

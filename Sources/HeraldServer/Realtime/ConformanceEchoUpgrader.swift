@@ -8,9 +8,11 @@ import Vapor
 struct ConformanceEchoUpgrader: Upgrader {
     let maxMessageBytes: Int
     let sendBufferBytes: Int
+    let deflate: DeflateCodecs?
 
     func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
-        SessionUpgrader.upgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes) { _ in
+        SessionUpgrader.upgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, deflate: deflate) {
+            _ in
             ConformanceEchoHandler()
         }
     }

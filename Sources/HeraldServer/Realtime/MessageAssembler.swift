@@ -7,6 +7,10 @@ import NIOWebSocket
 /// answers pings, and owns the closing handshake (``CloseHandshake``): the session asks for a close with a
 /// ``CloseRequest`` and learns that one began from ``SocketClosing``. Once it has, data frames no longer pass in
 /// either direction.
+///
+/// With `permessage-deflate` agreed, a message whose first frame has RSV1 set is compressed (RFC 7692 §6): its
+/// fragments are joined as they are, then inflated whole by the loop's ``DeflateCodec``, to no more than
+/// `WS_MAX_MESSAGE_BYTES` (1009 past it, 1007 for bytes that do not inflate).
 package final class MessageAssembler: ChannelDuplexHandler {
     package typealias InboundIn = WebSocketFrame
     package typealias InboundOut = InboundMessage
@@ -17,21 +21,30 @@ package final class MessageAssembler: ChannelDuplexHandler {
     static let grace: TimeAmount = .seconds(2)
 
     private let maxMessageBytes: Int
+    /// The loop's codec, if the socket agreed to `permessage-deflate`.
+    private let inflater: DeflateCodec?
     private var fragments: ByteBuffer?
     private var fragmentOpcode: WebSocketOpcode = .text
+    /// Whether the message being joined is compressed: its UTF-8 is checked once inflated, not per fragment.
+    private var compressed = false
     private var utf8 = UTF8Validator()
     private var handshake = CloseHandshake()
 
-    package init(maxMessageBytes: Int) {
+    package init(maxMessageBytes: Int, inflater: DeflateCodec? = nil) {
         self.maxMessageBytes = maxMessageBytes
+        self.inflater = inflater
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         // Once closing, only the peer's close frame matters; everything else is read and dropped.
         if !handshake.isOpen && frame.opcode != .connectionClose { return }
-        // No extension is negotiated, so every reserved bit must be clear (RFC 6455 §5.2).
-        if frame.rsv1 || frame.rsv2 || frame.rsv3 { return fail(context, .protocolError, "reserved bits set") }
+        // RSV1 belongs to permessage-deflate, where agreed, and only on a message's first frame (RFC 7692 §6.1);
+        // no extension uses the other two (RFC 6455 §5.2).
+        if frame.rsv2 || frame.rsv3 { return fail(context, .protocolError, "reserved bits set") }
+        if frame.rsv1, inflater == nil || !(frame.opcode == .text || frame.opcode == .binary) {
+            return fail(context, .protocolError, "reserved bits set")
+        }
         switch frame.opcode {
         case .ping:
             guard frame.fin else { return fail(context, .protocolError, "fragmented ping") }
@@ -46,6 +59,7 @@ package final class MessageAssembler: ChannelDuplexHandler {
             receivedClose(context, frame)
         case .text, .binary:
             guard fragments == nil else { return fail(context, .protocolError, "new message inside a fragmented one") }
+            compressed = frame.rsv1
             if frame.fin {
                 deliver(context, opcode: frame.opcode, payload: frame.unmaskedData)
             } else {
@@ -56,12 +70,14 @@ package final class MessageAssembler: ChannelDuplexHandler {
             }
         case .continuation:
             guard var buffer = fragments else { return fail(context, .protocolError, "continuation without a message") }
+            // Taken out while it grows: a second reference would make every fragment copy the whole message.
+            fragments = nil
             var data = frame.unmaskedData
             guard checkText(context, data) else { return }
             buffer.writeBuffer(&data)
             fragments = buffer
             guard checkSize(context) else { return }
-            if frame.fin, fragmentOpcode == .text, !utf8.isComplete {
+            if frame.fin, !compressed, fragmentOpcode == .text, !utf8.isComplete {
                 fragments = nil
                 return fail(context, .dataInconsistentWithMessage, "text message is not valid UTF-8")
             }
@@ -76,7 +92,7 @@ package final class MessageAssembler: ChannelDuplexHandler {
 
     /// Validates a fragment of a text message as it arrives, so bad UTF-8 is refused without waiting for the rest.
     private func checkText(_ context: ChannelHandlerContext, _ data: ByteBuffer) -> Bool {
-        guard fragmentOpcode == .text, !utf8.feed(data.readableBytesView) else { return true }
+        guard fragmentOpcode == .text, !compressed, !utf8.feed(data.readableBytesView) else { return true }
         fragments = nil
         fail(context, .dataInconsistentWithMessage, "text message is not valid UTF-8")
         return false
@@ -91,6 +107,21 @@ package final class MessageAssembler: ChannelDuplexHandler {
     }
 
     private func deliver(_ context: ChannelHandlerContext, opcode: WebSocketOpcode, payload: ByteBuffer) {
+        var payload = payload
+        if compressed, let inflater {
+            compressed = false
+            do throws(DeflateCodec.InflateFailure) {
+                payload = try inflater.inflate(payload, limit: maxMessageBytes)
+            } catch {
+                switch error {
+                case .tooLarge:
+                    fail(context, .messageTooLarge, "message larger than \(maxMessageBytes) bytes once inflated")
+                case .corrupt:
+                    fail(context, .dataInconsistentWithMessage, "compressed message does not inflate")
+                }
+                return
+            }
+        }
         guard payload.readableBytes <= maxMessageBytes else {
             return fail(context, .messageTooLarge, "message larger than \(maxMessageBytes) bytes")
         }

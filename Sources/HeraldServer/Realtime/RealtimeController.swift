@@ -16,6 +16,8 @@ struct RealtimeController: Sendable {
     let clusterStatus: ClusterStatus
     let maxMessageBytes: Int
     let sendBufferBytes: Int
+    /// The loops' compression codecs; `nil` when `WS_COMPRESSION=false`.
+    let deflate: DeflateCodecs?
     let clients: ClientAddress
 
     /// The upgrade routes go on `sockets`, which has no request deadline (a handshake is answered at once), the
@@ -33,7 +35,8 @@ struct RealtimeController: Sendable {
             throw HeraldError.badRequest("WebSocket upgrade required")
         }
         let response = Response(status: .switchingProtocols)
-        response.upgrader = ConformanceEchoUpgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes)
+        response.upgrader = ConformanceEchoUpgrader(
+            maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, deflate: deflate)
         return response
     }
 
@@ -68,7 +71,7 @@ struct RealtimeController: Sendable {
         response.upgrader = SessionUpgrader(
             principal: principal, authFailure: failure, since: since,
             handshake: (clientAddress: address, userAgent: agent), maxMessageBytes: maxMessageBytes,
-            sendBufferBytes: sendBufferBytes, services: services, registry: registry)
+            sendBufferBytes: sendBufferBytes, deflate: deflate, services: services, registry: registry)
         return response
     }
 

@@ -13,11 +13,13 @@ struct SessionUpgrader: Upgrader {
     let handshake: (clientAddress: String?, userAgent: String?)
     let maxMessageBytes: Int
     let sendBufferBytes: Int
+    let deflate: DeflateCodecs?
     let services: RealtimeServices
     let registry: SocketRegistry
 
     func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
-        Self.upgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes) { channel in
+        Self.upgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, deflate: deflate) {
+            channel in
             guard let shard = registry.shard(for: channel.eventLoop) else {
                 throw HeraldError.unavailable("no registry for this event loop")
             }
@@ -30,9 +32,10 @@ struct SessionUpgrader: Upgrader {
     /// The upgrade every Herald socket goes through, with the handler `top` makes on top. The conformance echo
     /// uses it too, so Autobahn tests exactly this stack.
     static func upgrader(
-        maxMessageBytes: Int, sendBufferBytes: Int,
+        maxMessageBytes: Int, sendBufferBytes: Int, deflate: DeflateCodecs?,
         top: @escaping @Sendable (any Channel) throws -> any ChannelHandler
     ) -> any HTTPServerProtocolUpgrader {
-        SocketProtocolUpgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, top: top)
+        SocketProtocolUpgrader(
+            maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, deflate: deflate, top: top)
     }
 }

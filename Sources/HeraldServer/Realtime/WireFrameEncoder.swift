@@ -7,17 +7,37 @@ import NIOWebSocket
 ///
 /// It replaces NIOWebSocket's encoder so that the pre-encoded path is a type of its own and goes through every
 /// handler above, instead of being written from below them.
+///
+/// On a socket that negotiated `permessage-deflate` it also compresses whole data messages with its loop's
+/// ``DeflateCodec``; an ``EncodedFrame`` is compressed once per loop, whatever number of sockets it goes to.
 package final class WireFrameEncoder: ChannelOutboundHandler {
     package typealias OutboundIn = WireFrame
     package typealias OutboundOut = ByteBuffer
 
-    package init() {}
+    private let deflate: DeflateCodec?
+    private let windowBits: Int
+
+    /// `deflate` is the loop's codec if the socket agreed to compress, with the window it agreed to.
+    package init(deflate: DeflateCodec? = nil, windowBits: Int = 15) {
+        self.deflate = deflate
+        self.windowBits = windowBits
+    }
 
     package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .encoded(let frame):
-            context.write(wrapOutboundOut(frame.bytes), promise: promise)
-        case .frame(let frame):
+            let compressed = deflate?.compressed(frame, windowBits: windowBits)
+            context.write(wrapOutboundOut((compressed ?? frame).bytes), promise: promise)
+        case .frame(var frame):
+            // Only a message in one frame is compressed: RSV1 would have to be on its first fragment, before the
+            // rest were known.
+            if let deflate, frame.fin, !frame.rsv1, frame.opcode == .text || frame.opcode == .binary,
+                frame.data.readableBytes >= DeflateCodec.minimumPayloadBytes,
+                let compressed = deflate.deflate(frame.data, windowBits: windowBits)
+            {
+                frame.data = compressed
+                frame.rsv1 = true
+            }
             let payload = frame.data
             var header = context.channel.allocator.buffer(capacity: 10)
             header.writeInteger(

@@ -18,9 +18,10 @@ final class RawSocket: Sendable {
         try await connect(port: port, query: "token=\(token)", reading: reading)
     }
 
-    /// Connects with exactly `query` after the `?`, then waits `settle` for the handshake to be answered.
+    /// Connects with exactly `query` after the `?` (and `extensions` as `Sec-WebSocket-Extensions`), then waits
+    /// `settle` for the handshake to be answered.
     static func connect(
-        port: Int, query: String, reading: Bool = true, settle: Duration = .milliseconds(200)
+        port: Int, query: String, extensions: String? = nil, reading: Bool = true, settle: Duration = .milliseconds(200)
     ) async throws -> RawSocket {
         let box = NIOLockedValueBox<RawSocket?>(nil)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -35,7 +36,8 @@ final class RawSocket: Sendable {
         box.withLockedValue { $0 = socket }
         let request =
             "GET /api/v1/ws?\(query) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + (extensions.map { "Sec-WebSocket-Extensions: \($0)\r\n" } ?? "") + "\r\n"
         try await channel.writeAndFlush(ByteBuffer(string: request)).get()
         // Let the handshake and the connection frame arrive before reading stops.
         try await Task.sleep(for: settle)
@@ -56,12 +58,18 @@ final class RawSocket: Sendable {
 
     /// The server frames after the HTTP response, as (opcode, payload), while the bytes parse as unmasked frames.
     var frames: [(opcode: UInt8, payload: [UInt8])] {
+        framesWithRSV1.map { ($0.opcode, $0.payload) }
+    }
+
+    /// The same, with each frame's RSV1 bit (set on a message `permessage-deflate` compressed).
+    var framesWithRSV1: [(opcode: UInt8, rsv1: Bool, payload: [UInt8])] {
         let all = bytes.withLockedValue { $0 }
         guard let end = all.indices.first(where: { all[$0...].starts(with: Array("\r\n\r\n".utf8)) }) else { return [] }
         var index = end + 4
-        var frames: [(UInt8, [UInt8])] = []
+        var frames: [(UInt8, Bool, [UInt8])] = []
         while index + 2 <= all.count {
             let opcode = all[index] & 0x0F
+            let rsv1 = all[index] & 0x40 != 0
             var length = Int(all[index + 1] & 0x7F)
             index += 2
             if length == 126 {
@@ -72,7 +80,7 @@ final class RawSocket: Sendable {
                 break
             }
             guard index + length <= all.count else { break }
-            frames.append((opcode, Array(all[index..<index + length])))
+            frames.append((opcode, rsv1, Array(all[index..<index + length])))
             index += length
         }
         return frames
@@ -99,6 +107,35 @@ final class RawSocket: Sendable {
         let all = bytes.withLockedValue { $0 }
         guard let end = all.indices.first(where: { all[$0...].starts(with: Array("\r\n\r\n".utf8)) }) else { return "" }
         return String(decoding: all[(end + 4)...], as: UTF8.self)
+    }
+
+    /// The value of response header `name` (case-insensitive), once the response has arrived.
+    func responseHeader(_ name: String) -> String? {
+        let all = bytes.withLockedValue { $0 }
+        guard let end = all.indices.first(where: { all[$0...].starts(with: Array("\r\n\r\n".utf8)) }) else {
+            return nil
+        }
+        for line in String(decoding: all[..<end], as: UTF8.self).components(separatedBy: "\r\n").dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == name.lowercased() {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+
+    /// Sends one client frame: `firstByte` (FIN, RSV and opcode) and `payload`, under a zero mask.
+    func send(firstByte: UInt8, payload: [UInt8]) async throws {
+        var frame = ByteBuffer(bytes: [firstByte])
+        if payload.count < 126 {
+            frame.writeInteger(UInt8(0x80 | payload.count))
+        } else {
+            frame.writeInteger(UInt8(0x80 | 126))
+            frame.writeInteger(UInt16(payload.count))
+        }
+        frame.writeBytes([0, 0, 0, 0])
+        frame.writeBytes(payload)
+        try await channel.writeAndFlush(frame).get()
     }
 
     /// The response status line, e.g. `HTTP/1.1 101 Switching Protocols`.
