@@ -5,7 +5,8 @@ import NIOWebSocket
 
 /// Feeds raw client bytes through a socket's pipeline (Herald's frame encoder for what it answers, NIOWebSocket's
 /// frame decoder, the frame layer ``MessageAssembler``) and parses each text message as a ``ClientMessage``, on
-/// an `EmbeddedChannel`.
+/// an `EmbeddedChannel`. The socket has agreed to `permessage-deflate`, the larger of the two stacks: plain
+/// frames take the same path as without it, and frames with RSV1 are inflated by a ``DeflateCodec``.
 /// The libFuzzer target and its regression test drive exactly this, so a crash found by one is replayed by the
 /// other.
 public enum InboundReplay {
@@ -15,10 +16,11 @@ public enum InboundReplay {
         let parsed = ParsedCounter()
         let channel = EmbeddedChannel()
         do {
+            let codec = try DeflateCodec()
             try channel.pipeline.syncOperations.addHandlers([
-                WireFrameEncoder(),
+                WireFrameEncoder(deflate: codec),
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxMessageBytes)),
-                MessageAssembler(maxMessageBytes: maxMessageBytes),
+                MessageAssembler(maxMessageBytes: maxMessageBytes, inflater: codec),
                 parsed,
             ])
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()

@@ -25,6 +25,14 @@ struct FuzzCorpusTests {
         // The well-formed seeds (ping, subscribe, ack, resume, auth, two fragmented pings, a long ack) parse.
         #expect(parsed >= 8)
         #expect(InboundReplay.run(Array(#"garbage that is not a frame"#.utf8)) == 0)
+        // The compressed seeds: a ping, and a subscribe in two fragments, parse once inflated; a megabyte of spaces
+        // in a kilobyte and bytes that are not deflate end in a close.
+        let byName = Dictionary(uniqueKeysWithValues: inputs)
+        for (name, expected) in [
+            ("deflate-ping.bin", 1), ("deflate-fragmented.bin", 1), ("deflate-bomb.bin", 0), ("deflate-corrupt.bin", 0),
+        ] {
+            #expect(InboundReplay.run(try #require(byName[name])) == expected, "\(name)")
+        }
     }
 
     @Test("every token input verifies or is refused with a typed error; the valid seed verifies")

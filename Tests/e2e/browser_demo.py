@@ -302,6 +302,16 @@ def main():
         driver.get(f"{EDGE}/demo#token={user}")
         wait_for("the page to go live", lambda: page_state(driver)["state"] == "live", timeout=30)
         check(driver.execute_script("return location.protocol") == "https:", "the page came over https")
+        # Chromium offers permessage-deflate; through nginx it must be agreed, so the notifications below (each
+        # over 256 bytes of JSON) reach the page compressed.
+        extensions = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            const ws = new WebSocket(`wss://${location.host}/api/v1/ws?token=${arguments[0]}`);
+            ws.onopen = () => { const agreed = ws.extensions; ws.close(); done(agreed); };
+            ws.onerror = () => done('error');
+        """, user)
+        check(extensions.startswith("permessage-deflate") and "client_no_context_takeover" in extensions,
+              f"Chromium agreed to permessage-deflate through nginx ({extensions})")
         first = publish(admin, {"user_id": "e2e-user", "type": "appointment", "title": "Haircut at 10:00",
                                 "message": "Chair 3, with Sam", "priority": "high"})
         state = expect_delivered(driver, first, 0, "live over wss")

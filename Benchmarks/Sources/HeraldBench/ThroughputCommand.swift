@@ -11,7 +11,6 @@ struct ThroughputCommand: AsyncParsableCommand {
     @Option var sockets = 10_000
     @Option var seconds = 10.0
     @Option(help: "Concurrent publishers.") var publishers = 8
-    @Option(help: "The name the result is written under.") var scenario = "throughput"
     @Option(help: "Bytes of message text in each notification.") var messageBytes = 0
     @Flag(help: "Sockets offer permessage-deflate and inflate what arrives compressed.") var deflate = false
 
@@ -52,7 +51,7 @@ struct ThroughputCommand: AsyncParsableCommand {
         let cpu = (probe?.cpuSeconds ?? 0) - cpuBefore
         crowd.stop()
         try ResultWriter.write(
-            scenario, target: common.target,
+            common.scenario ?? "throughput", target: common.target,
             [
                 "sockets": crowd.openSockets, "publishes": published,
                 "publishes_per_second": Double(published) / seconds,
