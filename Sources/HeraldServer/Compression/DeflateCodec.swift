@@ -12,6 +12,8 @@ package final class DeflateCodec {
     /// Smaller payloads go out plain: deflate's block overhead would eat what it saves, and the client pays to
     /// inflate them. The same threshold as swift-websocket's default.
     package static let minimumPayloadBytes = 256
+    /// The windows zlib can write a raw deflate stream with, as base-2 logarithms.
+    package static let windowSizes = 9...15
 
     package enum InflateFailure: Error, Equatable {
         /// The message would inflate past the limit: refused before more than the limit is allocated.
@@ -35,7 +37,7 @@ package final class DeflateCodec {
     /// `frame` compressed, with the first frame byte's RSV1 set; `nil` when it should go out as it is (too small,
     /// or no smaller compressed).
     package func compressed(_ frame: EncodedFrame, windowBits: Int) -> EncodedFrame? {
-        guard frame.payloadLength >= Self.minimumPayloadBytes else { return nil }
+        guard frame.payloadLength >= Self.minimumPayloadBytes, Self.windowSizes.contains(windowBits) else { return nil }
         if let last = lastCompressed[windowBits], last.input.sharesBytes(with: frame) { return last.output }
         let output = deflate(frame.payload, windowBits: windowBits).map { EncodedFrame(compressedText: $0) }
         lastCompressed[windowBits] = (frame, output)
@@ -91,7 +93,7 @@ package final class DeflateCodec {
     }
 
     private func compressor(windowBits: Int) -> ZlibCompressor? {
-        guard (9...15).contains(windowBits) else { return nil }
+        guard Self.windowSizes.contains(windowBits) else { return nil }
         if let compressor = compressors[windowBits] { return compressor }
         let compressor = try? ZlibCompressor(
             algorithm: .deflate, configuration: ZlibConfiguration(windowSize: Int32(windowBits)))

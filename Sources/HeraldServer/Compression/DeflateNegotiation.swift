@@ -31,7 +31,7 @@ package enum DeflateNegotiation {
             case "server_no_context_takeover", "client_no_context_takeover":
                 guard value == nil else { return nil }
             case "server_max_window_bits":
-                guard let bits = value.flatMap(windowBits), bits >= 9 else { return nil }
+                guard let bits = value.flatMap(windowBits), DeflateCodec.windowSizes.contains(bits) else { return nil }
                 serverWindowBits = bits
             case "client_max_window_bits":
                 // Herald inflates with the largest window, which reads any smaller one, so it never limits the
