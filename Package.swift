@@ -88,8 +88,15 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        // What both test targets share: seeded randomness and the checkout's root.
-        .target(name: "HeraldTestSupport", path: "Tests/HeraldTestSupport"),
+        // What both test targets share: seeded randomness, the checkout's root, a client's permessage-deflate.
+        .target(
+            name: "HeraldTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            path: "Tests/HeraldTestSupport"
+        ),
         .testTarget(
             name: "HeraldUnitTests",
             dependencies: [
@@ -101,7 +108,6 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
         .testTarget(
@@ -115,7 +121,6 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "WebSocketKit", package: "websocket-kit"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             exclude: ["Fixtures"]
         ),

@@ -1,5 +1,5 @@
-import CompressNIO
 import Foundation
+import HeraldTestSupport
 import NIOCore
 import Testing
 
@@ -14,25 +14,8 @@ struct RealtimeCompressionTests {
     static func texts(_ socket: RawSocket) throws -> [(compressed: Bool, text: String)] {
         try socket.framesWithRSV1.filter { $0.opcode == 0x1 }.map { frame in
             guard frame.rsv1 else { return (false, String(decoding: frame.payload, as: UTF8.self)) }
-            let inflater = try ZlibDecompressor(algorithm: .deflate, windowSize: 15)
-            var input = ByteBuffer(bytes: frame.payload + [0, 0, 0xFF, 0xFF])
-            var output = ByteBuffer()
-            output.reserveCapacity(1 << 20)
-            do { try inflater.inflate(from: &input, to: &output) } catch let error as CompressNIOError
-                where error == .inputBufferOverflow
-            {}
-            return (true, String(buffer: output))
+            return (true, try ClientCompression.inflate(frame.payload))
         }
-    }
-
-    /// `text` as a client compresses it, without the final `00 00 ff ff`.
-    static func deflate(_ bytes: [UInt8]) throws -> [UInt8] {
-        let deflater = try ZlibCompressor(algorithm: .deflate)
-        var input = ByteBuffer(bytes: bytes)
-        var output = ByteBuffer()
-        output.reserveCapacity(deflater.maxSize(from: input))
-        try deflater.deflate(from: &input, to: &output, flush: .sync)
-        return Array(output.readableBytesView.dropLast(4))
     }
 
     static func waitFor(_ condition: () throws -> Bool) async throws {
@@ -69,15 +52,17 @@ struct RealtimeCompressionTests {
             #expect(sizes[0] * 3 < sizes[2], "compressed to under a third")
 
             // A compressed message from the client is read as its text.
-            try await offered.send(firstByte: 0xC1, payload: try Self.deflate(Array(#"{"type":"ping"}"#.utf8)))
+            try await offered.send(
+                firstByte: 0xC1, payload: try ClientCompression.deflate(Array(#"{"type":"ping"}"#.utf8)))
             try await Self.waitFor { try Self.texts(offered).count >= 3 }
             #expect(try Self.texts(offered).last?.text.contains(#""type":"pong""#) == true)
             // One that would inflate past WS_MAX_MESSAGE_BYTES (64 KiB) is closed with 1009, though it is small.
-            let bomb = try Self.deflate(Array(repeating: UInt8(ascii: " "), count: 1 << 20))
+            let bomb = try ClientCompression.deflate(Array(repeating: UInt8(ascii: " "), count: 1 << 20))
             try await offered.send(firstByte: 0xC1, payload: bomb)
             #expect(await offered.closeCode() == 1009)
             // Compressed bytes on a socket that did not agree to them: 1002.
-            try await plain.send(firstByte: 0xC1, payload: try Self.deflate(Array(#"{"type":"ping"}"#.utf8)))
+            try await plain.send(
+                firstByte: 0xC1, payload: try ClientCompression.deflate(Array(#"{"type":"ping"}"#.utf8)))
             #expect(await plain.closeCode() == 1002)
             windowed.close()
         }

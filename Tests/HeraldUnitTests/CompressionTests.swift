@@ -1,4 +1,4 @@
-import CompressNIO
+import HeraldTestSupport
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
@@ -52,28 +52,6 @@ struct CompressionTests {
         #"{"type":"notification","title":"Booking confirmed","message":""#
         + String(repeating: "Your appointment at the downtown shop is confirmed. ", count: 12) + #""}"#
 
-    /// `payload` inflated by zlib, as a client does: the stream plus the `00 00 ff ff` the sender took off.
-    static func clientInflate(_ payload: some Sequence<UInt8>) throws -> String {
-        let inflater = try ZlibDecompressor(algorithm: .deflate, windowSize: 15)
-        var input = ByteBuffer(bytes: Array(payload) + [0, 0, 0xFF, 0xFF])
-        var output = ByteBuffer()
-        output.reserveCapacity(1 << 20)
-        do { try inflater.inflate(from: &input, to: &output) } catch let error as CompressNIOError
-            where error == .inputBufferOverflow
-        {}
-        return String(buffer: output)
-    }
-
-    /// `text` compressed by zlib, as a client does, without the final `00 00 ff ff`.
-    static func clientDeflate(_ text: [UInt8]) throws -> [UInt8] {
-        let deflater = try ZlibCompressor(algorithm: .deflate)
-        var input = ByteBuffer(bytes: text)
-        var output = ByteBuffer()
-        output.reserveCapacity(deflater.maxSize(from: input))
-        try deflater.deflate(from: &input, to: &output, flush: .sync)
-        return Array(output.readableBytesView.dropLast(4))
-    }
-
     @Test("a frame is compressed once per loop, and what a client inflates is the frame's text")
     func compressOnce() throws {
         let codec = try DeflateCodec()
@@ -81,14 +59,14 @@ struct CompressionTests {
         let compressed = try #require(codec.compressed(frame, windowBits: 15))
         #expect(compressed.bytes.getInteger(at: 0, as: UInt8.self) == 0xC1, "FIN, RSV1, text")
         #expect(compressed.payloadLength < frame.payloadLength / 3)
-        #expect(try Self.clientInflate(compressed.payload.readableBytesView) == Self.json)
+        #expect(try ClientCompression.inflate(compressed.payload.readableBytesView) == Self.json)
         // The same frame again, as the next socket of a fan-out asks: the very same bytes, not a new copy.
         #expect(codec.compressed(frame, windowBits: 15).map { $0.sharesBytes(with: compressed) } == true)
         // Another frame, even with equal text, is compressed anew; a smaller window gets its own.
         let other = EncodedFrame(text: ByteBuffer(string: Self.json))
         #expect(codec.compressed(other, windowBits: 15).map { $0.sharesBytes(with: compressed) } == false)
         let small = try #require(codec.compressed(frame, windowBits: 9))
-        #expect(try Self.clientInflate(small.payload.readableBytesView) == Self.json)
+        #expect(try ClientCompression.inflate(small.payload.readableBytesView) == Self.json)
         // Short or incompressible payloads go as they are.
         #expect(codec.compressed(EncodedFrame(text: ByteBuffer(string: #"{"type":"pong"}"#)), windowBits: 15) == nil)
         var random = SystemRandomNumberGenerator()
@@ -99,7 +77,7 @@ struct CompressionTests {
     @Test("inflating stops at the limit, refuses what is not deflate, and the codec works on after either")
     func inflateBounds() throws {
         let codec = try DeflateCodec()
-        let bomb = try Self.clientDeflate(Array(repeating: UInt8(ascii: "a"), count: 1 << 20))
+        let bomb = try ClientCompression.deflate(Array(repeating: UInt8(ascii: "a"), count: 1 << 20))
         #expect(bomb.count < 2048)
         #expect(throws: DeflateCodec.InflateFailure.tooLarge) {
             try codec.inflate(ByteBuffer(bytes: bomb), limit: 65536)
@@ -107,7 +85,7 @@ struct CompressionTests {
         #expect(throws: DeflateCodec.InflateFailure.corrupt) {
             try codec.inflate(ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF, 0x00]), limit: 65536)
         }
-        let message = try Self.clientDeflate(Array(Self.json.utf8))
+        let message = try ClientCompression.deflate(Array(Self.json.utf8))
         #expect(String(buffer: try codec.inflate(ByteBuffer(bytes: message), limit: 65536)) == Self.json)
         // Exactly at the limit is fine; one byte more is not.
         let count = Self.json.utf8.count
@@ -117,7 +95,7 @@ struct CompressionTests {
         }
         // A large message that needs its output grown several times comes out whole.
         let long = String(repeating: Self.json, count: 40)
-        let deflated = try Self.clientDeflate(Array(long.utf8))
+        let deflated = try ClientCompression.deflate(Array(long.utf8))
         #expect(String(buffer: try codec.inflate(ByteBuffer(bytes: deflated), limit: 1 << 20)) == long)
     }
 
@@ -142,7 +120,7 @@ struct CompressionTests {
     @Test("compressed messages, whole or in fragments, arrive inflated; plain ones still pass")
     func inboundMessages() throws {
         let (channel, top) = try Self.channel()
-        let deflated = try Self.clientDeflate(Array(Self.json.utf8))
+        let deflated = try ClientCompression.deflate(Array(Self.json.utf8))
         try channel.writeInbound(Self.compressedFrame(deflated))
         let middle = deflated.count / 2
         try channel.writeInbound(Self.compressedFrame(Array(deflated[..<middle]), fin: false))
@@ -159,12 +137,12 @@ struct CompressionTests {
         let written = try FrameLayerTests.written(channel)
         #expect(written[0] == 0xC1)
         #expect(written[1] < 126 && written.count == 2 + Int(written[1]), "one frame, shorter than the text")
-        #expect(try Self.clientInflate(written[2...]) == Self.json)
+        #expect(try ClientCompression.inflate(written[2...]) == Self.json)
 
         try channel.writeOutbound(WireFrame.frame(FrameLayerTests.frame(.text, Self.json)))
         let echoed = try FrameLayerTests.written(channel)
         #expect(echoed[0] == 0xC1)
-        #expect(try Self.clientInflate(echoed[2...]) == Self.json)
+        #expect(try ClientCompression.inflate(echoed[2...]) == Self.json)
 
         try channel.writeOutbound(WireFrame.encoded(EncodedFrame(text: ByteBuffer(string: "{}"))))
         #expect(try FrameLayerTests.written(channel) == [0x81, 2] + Array("{}".utf8))
@@ -174,9 +152,9 @@ struct CompressionTests {
 
     @Test("a bomb closes with 1009, bytes that do not inflate with 1007, RSV1 where it may not be with 1002")
     func inboundRefusals() throws {
-        let bomb = try Self.clientDeflate(Array(repeating: UInt8(ascii: "a"), count: 1 << 20))
-        let deflated = try Self.clientDeflate(Array(Self.json.utf8))
-        let badUTF8 = try Self.clientDeflate([0x22, 0xC3, 0x28, 0x22])
+        let bomb = try ClientCompression.deflate(Array(repeating: UInt8(ascii: "a"), count: 1 << 20))
+        let deflated = try ClientCompression.deflate(Array(Self.json.utf8))
+        let badUTF8 = try ClientCompression.deflate([0x22, 0xC3, 0x28, 0x22])
         for (frames, code) in [
             ([Self.compressedFrame(bomb)], 1009 as UInt16),
             ([Self.compressedFrame([0xFF, 0xFF, 0xFF, 0xFF, 0x00])], 1007),
