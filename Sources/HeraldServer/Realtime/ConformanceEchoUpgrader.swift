@@ -11,8 +11,9 @@ struct ConformanceEchoUpgrader: Upgrader {
     let deflate: DeflateCodecs?
 
     func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
-        SessionUpgrader.upgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, deflate: deflate) {
-            _ in
+        SessionUpgrader.upgrader(
+            request: req, maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, deflate: deflate
+        ) { _ in
             ConformanceEchoHandler()
         }
     }

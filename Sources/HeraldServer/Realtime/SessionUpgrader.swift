@@ -18,8 +18,9 @@ struct SessionUpgrader: Upgrader {
     let registry: SocketRegistry
 
     func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
-        Self.upgrader(maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, deflate: deflate) {
-            channel in
+        Self.upgrader(
+            request: req, maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, deflate: deflate
+        ) { channel in
             guard let shard = registry.shard(for: channel.eventLoop) else {
                 throw HeraldError.unavailable("no registry for this event loop")
             }
@@ -30,12 +31,16 @@ struct SessionUpgrader: Upgrader {
     }
 
     /// The upgrade every Herald socket goes through, with the handler `top` makes on top. The conformance echo
-    /// uses it too, so Autobahn tests exactly this stack.
+    /// uses it too, so Autobahn tests exactly this stack. `request`'s compression offers are read here, once, for
+    /// both the response and the pipeline.
     static func upgrader(
-        maxMessageBytes: Int, sendBufferBytes: Int, deflate: DeflateCodecs?,
+        request: Request, maxMessageBytes: Int, sendBufferBytes: Int, deflate codecs: DeflateCodecs?,
         top: @escaping @Sendable (any Channel) throws -> any ChannelHandler
     ) -> any HTTPServerProtocolUpgrader {
-        SocketProtocolUpgrader(
+        let deflate = codecs.flatMap { codecs in
+            DeflateNegotiation.accept(request.headers["Sec-WebSocket-Extensions"]).map { (codecs, $0) }
+        }
+        return SocketProtocolUpgrader(
             maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, deflate: deflate, top: top)
     }
 }

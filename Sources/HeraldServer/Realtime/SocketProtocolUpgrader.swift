@@ -9,8 +9,9 @@ import NIOWebSocket
 /// the frame layer (``MessageAssembler``) and the handler `top` makes. The send buffer gets its bound here, so a
 /// socket whose peer stops reading is noticed (``SessionHandler``).
 ///
-/// With `WS_COMPRESSION` on (`deflate` set), a client that offers `permessage-deflate` gets it without context
-/// takeover (``DeflateNegotiation``), and its encoder and frame layer share their loop's ``DeflateCodec``.
+/// With `WS_COMPRESSION` on, a client that offers `permessage-deflate` gets it without context takeover
+/// (`agreement`, negotiated once from the request by ``SessionUpgrader/upgrader(request:maxMessageBytes:sendBufferBytes:deflate:top:)``),
+/// and its encoder and frame layer share their loop's ``DeflateCodec``.
 ///
 /// It is NIOWebSocket's server upgrader with Herald's own encoder, which keeps pre-encoded frames on a typed path
 /// through every handler (``WireFrame``).
@@ -19,7 +20,8 @@ struct SocketProtocolUpgrader: HTTPServerProtocolUpgrader, Sendable {
 
     let maxMessageBytes: Int
     let sendBufferBytes: Int
-    let deflate: DeflateCodecs?
+    /// The loops' codecs and what this handshake agreed to; `nil` when it compresses nothing.
+    let deflate: (codecs: DeflateCodecs, agreement: DeflateAgreement)?
     let top: @Sendable (any Channel) throws -> any ChannelHandler
 
     var supportedProtocol: String { "websocket" }
@@ -37,16 +39,10 @@ struct SocketProtocolUpgrader: HTTPServerProtocolUpgrader, Sendable {
         headers.replaceOrAdd(name: "Upgrade", value: "websocket")
         headers.add(name: "Sec-WebSocket-Accept", value: Self.accept(key: key))
         headers.replaceOrAdd(name: "Connection", value: "upgrade")
-        if let agreement = agreement(upgradeRequest) {
-            headers.add(name: "Sec-WebSocket-Extensions", value: agreement.responseHeader)
+        if let deflate {
+            headers.add(name: "Sec-WebSocket-Extensions", value: deflate.agreement.responseHeader)
         }
         return channel.eventLoop.makeSucceededFuture(headers)
-    }
-
-    /// The compression this handshake agrees to, if any; the same answer for the response and the pipeline.
-    private func agreement(_ request: HTTPRequestHead) -> DeflateAgreement? {
-        guard deflate != nil else { return nil }
-        return DeflateNegotiation.accept(request.headers["Sec-WebSocket-Extensions"])
     }
 
     func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
@@ -55,10 +51,10 @@ struct SocketProtocolUpgrader: HTTPServerProtocolUpgrader, Sendable {
             let handler = try top(channel)
             try channel.syncOptions?.setOption(
                 ChannelOptions.writeBufferWaterMark, value: .init(low: sendBufferBytes / 2, high: sendBufferBytes))
-            let agreement = agreement(upgradeRequest)
-            let codec = agreement.flatMap { _ in deflate?.codec(for: channel.eventLoop) }
+            let codec = deflate?.codecs.codec(for: channel.eventLoop)
             let handlers = channel.pipeline.syncOperations
-            try handlers.addHandler(WireFrameEncoder(deflate: codec, windowBits: agreement?.serverWindowBits ?? 15))
+            try handlers.addHandler(
+                WireFrameEncoder(deflate: codec, windowBits: deflate?.agreement.serverWindowBits ?? 15))
             try handlers.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxMessageBytes)))
             try handlers.addHandler(MessageAssembler(maxMessageBytes: maxMessageBytes, inflater: codec))
             try handlers.addHandler(handler)
