@@ -150,7 +150,16 @@ struct RealtimeFaultTests {
         try await Task.sleep(for: .seconds(3))
         let restartBegan = Date()
         try await Self.run(script, [], environment: cluster)
-        try await Task.sleep(for: .seconds(3))
+        // The pool reconnects with a backoff that, on a loaded machine, can outlast a few seconds after a 3 s
+        // outage; so the load runs until a publish started after the restart is acknowledged (or 30 s pass, and
+        // the expectation below fails), then one more second to put deliveries from both sides of it in flight.
+        let resumeDeadline = Date().addingTimeInterval(30)
+        while Date() < resumeDeadline,
+            !attempts.withLockedValue({ $0.contains { $0.status == 201 && $0.started > restartBegan } })
+        {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .seconds(1))
         running.withLockedValue { $0 = false }
         try await load.value
 
