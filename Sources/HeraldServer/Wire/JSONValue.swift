@@ -11,9 +11,9 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses `bytes` as one JSON document; `nil` if it is not JSON.
+    /// Parses `bytes` as one UTF-8 JSON document; `nil` if it is not JSON (``JSONParser``).
     public static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        JSONParser.parse(bytes)
     }
 
     /// Whether any string or key holds U+0000, which PostgreSQL's `jsonb` cannot store.
