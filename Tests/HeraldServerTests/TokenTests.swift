@@ -162,7 +162,7 @@ struct TokenTests {
         claims.locations = ["4", "3"]
         claims.role = "BARBER"
         claims.scope = "a notifications:publish"
-        let principal = try await verifier.verify(try await minter.mint(claims))
+        let principal = try verifier.verify(try await minter.mint(claims))
         #expect(principal.userID == "7")
         #expect(principal.locations == ["3", "4"])
         #expect(principal.role == .user)

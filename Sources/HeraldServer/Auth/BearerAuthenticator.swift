@@ -19,7 +19,7 @@ public struct BearerAuthenticator: AsyncMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw HeraldError.unauthorized("Invalid authentication scheme")
         }
-        let principal = try await verifier.verify(
+        let principal = try verifier.verify(
             String(parts[1]).trimmingCharacters(in: .whitespaces), remember: true)
         do {
             try await membership.record(principal)

@@ -1,10 +1,12 @@
 import JWTKit
 
-/// The JWT payload (docs/protocol.md, Authentication). Ids may be strings or JSON numbers, so the claims are decoded by hand.
+/// The JWT payload (docs/protocol.md, Authentication). Ids may be strings or JSON numbers, so the claims are read
+/// by hand, from the parsed JSON (``init(json:)``).
 ///
-/// `verify(using:)` only checks that the claims Herald needs are present. The time and issuer checks need the
-/// configured leeway, issuer and audience, so ``TokenVerifier`` does them right after the signature is checked;
-/// jwt-kit checks nothing on its own.
+/// It is a `JWTPayload` so that jwt-kit can mint tokens (`herald token`, the tests). Verification does not go
+/// through jwt-kit's payload handling: ``TokenVerifier`` checks the signature with jwt-kit's algorithm, then reads
+/// the claims and applies every check that needs the configured leeway, issuer and audience.
+/// `verify(using:)` is kept for jwt-kit's protocol and only checks that the claims Herald needs are present.
 public struct HeraldClaims: JWTPayload, Equatable {
     public var sub: String?
     public var exp: Double?
@@ -38,33 +40,70 @@ public struct HeraldClaims: JWTPayload, Equatable {
         case locationID = "location_id"
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        sub = try Self.identifier(container, .sub)
-        exp = try Self.number(container, .exp)
-        nbf = try Self.number(container, .nbf)
-        iat = try Self.number(container, .iat)
-        iss = try container.decodeIfPresent(String.self, forKey: .iss)
-        if let single = try? container.decodeIfPresent(String.self, forKey: .aud) {
-            aud = [single]
-        } else {
-            aud = try container.decodeIfPresent([String].self, forKey: .aud)
+    /// Reads the claims the way every token is read (``TokenVerifier`` parses the payload with ``JSONParser``).
+    /// A claim that is present must have its type; `null` counts as absent; unknown claims are ignored.
+    public init(json: JSONValue) throws {
+        guard case .object(let claims) = json else { throw ClaimError("the claims are not an object") }
+        func present(_ key: CodingKeys) -> JSONValue? {
+            guard let value = claims[key.rawValue], !value.isNull else { return nil }
+            return value
         }
-        locationID = try Self.identifier(container, .locationID)
-        let many = try container.decodeIfPresent([JSONValue].self, forKey: .locations) ?? []
-        locations = try many.map { value in
+        func identifier(_ key: CodingKeys) throws -> String? {
+            guard let value = present(key) else { return nil }
             guard let id = value.identifierValue else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .locations, in: container, debugDescription: "locations must hold strings or numbers")
+                throw ClaimError("\(key.rawValue) must be a string or a number")
             }
             return id
         }
-        role = try container.decodeIfPresent(String.self, forKey: .role)
-        if let text = try? container.decodeIfPresent(String.self, forKey: .scope) {
-            scope = text
-        } else {
-            scope = try container.decodeIfPresent([String].self, forKey: .scope)?.joined(separator: " ")
+        func number(_ key: CodingKeys) throws -> Double? {
+            switch present(key) {
+            case nil: return nil
+            case .int(let number)?: return Double(number)
+            case .double(let number)?: return number
+            default: throw ClaimError("\(key.rawValue) must be a number")
+            }
         }
+        func string(_ key: CodingKeys) throws -> String? {
+            guard let value = present(key) else { return nil }
+            guard let text = value.stringValue else { throw ClaimError("\(key.rawValue) must be a string") }
+            return text
+        }
+        /// A string, or an array of strings.
+        func strings(_ key: CodingKeys) throws -> [String]? {
+            switch present(key) {
+            case nil: return nil
+            case .string(let single)?: return [single]
+            case .array(let elements)?:
+                return try elements.map {
+                    guard let text = $0.stringValue else { throw ClaimError("\(key.rawValue) must hold strings") }
+                    return text
+                }
+            default: throw ClaimError("\(key.rawValue) must be a string or an array of strings")
+            }
+        }
+        sub = try identifier(.sub)
+        exp = try number(.exp)
+        nbf = try number(.nbf)
+        iat = try number(.iat)
+        iss = try string(.iss)
+        aud = try strings(.aud)
+        locationID = try identifier(.locationID)
+        switch present(.locations) {
+        case nil: locations = []
+        case .array(let elements)?:
+            locations = try elements.map {
+                guard let id = $0.identifierValue else { throw ClaimError("locations must hold strings or numbers") }
+                return id
+            }
+        default: throw ClaimError("locations must be an array")
+        }
+        role = try string(.role)
+        scope = try strings(.scope)?.joined(separator: " ")
+    }
+
+    /// jwt-kit decodes claims only when it mints or a test asks it to; both go through ``init(json:)``.
+    public init(from decoder: any Decoder) throws {
+        try self.init(json: try JSONValue(from: decoder))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -91,24 +130,9 @@ public struct HeraldClaims: JWTPayload, Equatable {
         (locationID.map { [$0] } ?? []) + locations
     }
 
-    private static func identifier(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> String?
-    {
-        guard let value = try container.decodeIfPresent(JSONValue.self, forKey: key), !value.isNull else { return nil }
-        guard let id = value.identifierValue else {
-            throw DecodingError.dataCorruptedError(
-                forKey: key, in: container, debugDescription: "\(key.rawValue) must be a string or a number")
-        }
-        return id
-    }
-
-    private static func number(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Double? {
-        guard let value = try container.decodeIfPresent(JSONValue.self, forKey: key), !value.isNull else { return nil }
-        switch value {
-        case .int(let number): return Double(number)
-        case .double(let number): return number
-        default:
-            throw DecodingError.dataCorruptedError(
-                forKey: key, in: container, debugDescription: "\(key.rawValue) must be a number")
-        }
+    /// Why a token's claims could not be read; ``TokenVerifier`` answers it as a malformed token.
+    struct ClaimError: Error {
+        let problem: String
+        init(_ problem: String) { self.problem = problem }
     }
 }

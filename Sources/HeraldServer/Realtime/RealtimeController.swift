@@ -40,7 +40,9 @@ struct RealtimeController: Sendable {
         return response
     }
 
-    func connect(_ request: Request) async throws -> Response {
+    /// Synchronous, like everything a handshake passes through, so it is answered on the socket's event loop
+    /// without a Task.
+    func connect(_ request: Request) throws -> Response {
         guard request.headers.first(name: .upgrade)?.lowercased() == "websocket" else {
             throw HeraldError.badRequest("WebSocket upgrade required")
         }
@@ -53,7 +55,7 @@ struct RealtimeController: Sendable {
         var failure: HeraldError?
         var principal = Principal(userID: "", locations: [], role: .user, scopes: [], expiresAt: 0)
         do {
-            principal = try await verifier.verify(query.raw("token") ?? "")
+            principal = try verifier.verify(query.raw("token") ?? "")
             membership.remember(principal)
         } catch let error as HeraldError {
             failure = error

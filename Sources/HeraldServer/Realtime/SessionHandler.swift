@@ -372,9 +372,9 @@ final class SessionHandler: ChannelInboundHandler, Identifiable {
         }
     }
 
+    /// Verification is synchronous (``TokenVerifier``), so a refresh is answered on the loop, in order.
     private func refresh(_ token: String) {
-        let verifier = services.verifier
-        offLoop({ try await verifier.verify(token) }) { session, result in session.finishRefresh(result) }
+        finishRefresh(Result { try services.verifier.verify(token) })
     }
 
     private func finishRefresh(_ result: Result<Principal, any Error>) {
