@@ -12,8 +12,12 @@ struct IdleCommand: AsyncParsableCommand {
     func run() async throws {
         let probe = common.serverPid.map(ServerProbe.init)
         let before = probe?.residentKilobytes ?? 0
+        let cpuBefore = probe?.cpuSeconds ?? 0
         let crowd = try Crowd(sockets: sockets, ports: common.port, secret: common.secret, location: "idle")
         let connect = crowd.connectSeconds
+        // The server's own CPU for the connects: steadier than their wall time, which the client processes on the
+        // same cores share.
+        let cpuForConnects = (probe?.cpuSeconds ?? 0) - cpuBefore
         try await Task.sleep(for: .seconds(hold))
         let after = probe?.residentKilobytes ?? 0
         let open = crowd.openSockets
@@ -26,6 +30,7 @@ struct IdleCommand: AsyncParsableCommand {
             figures["rss_before_kb"] = before
             figures["rss_after_kb"] = after
             figures["kb_per_socket"] = Double(after - before) / Double(max(open, 1))
+            figures["server_cpu_ms_per_connect"] = cpuForConnects * 1000 / Double(max(open, 1))
         }
         try ResultWriter.write("idle", target: common.target, figures, output: common.output)
     }

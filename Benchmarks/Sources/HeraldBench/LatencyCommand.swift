@@ -23,9 +23,11 @@ struct LatencyCommand: AsyncParsableCommand {
         let latencies = NIOLockedValueBox<[Double]>([])
         let failures = NIOLockedValueBox(0)
         let interval = 1.0 / rate
+        let probe = common.serverPid.map(ServerProbe.init)
+        let cpuBefore = probe?.cpuSeconds ?? 0
         let started = Date()
         let bulkLatencies = NIOLockedValueBox<[Double]>([])
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let published = try await withThrowingTaskGroup(of: Void.self) { group in
             if bulkUsers > 0 {
                 // A large publish a second, as a batch job would send, to users who have no socket here.
                 let users = (0..<bulkUsers).map { "\"bulk-\($0)\"" }.joined(separator: ",")
@@ -65,7 +67,11 @@ struct LatencyCommand: AsyncParsableCommand {
                 n += 1
             }
             try await group.waitForAll()
+            return n
         }
+        // The server's CPU over the publishing (and the bulk publishes, if any): the Herald share of a publish,
+        // steadier than its latency, which the client and PostgreSQL on the same cores share.
+        let cpuForPublishes = (probe?.cpuSeconds ?? 0) - cpuBefore
         crowd.stop()
         let stats = Stats(latencies.withLockedValue { $0 })
         var figures: [String: Any] = [
@@ -73,6 +79,7 @@ struct LatencyCommand: AsyncParsableCommand {
             "failed": failures.withLockedValue { $0 }, "p50_ms": stats.percentile(50),
             "p99_ms": stats.percentile(99), "p999_ms": stats.percentile(99.9), "max_ms": stats.maximum,
         ]
+        if probe != nil { figures["server_cpu_ms_per_publish"] = cpuForPublishes * 1000 / Double(max(published, 1)) }
         if bulkUsers > 0 {
             let bulk = Stats(bulkLatencies.withLockedValue { $0 })
             figures["bulk"] = [
