@@ -113,9 +113,12 @@ public struct TokenVerifier: Sendable {
                 sets[algorithm] = try await KeySet.resolving(
                     collection.keys, algorithm: algorithm, keyIDs: collection.keyIDs)
             } catch {
+                // Keys without a kid come from the secret or the PEM file; a JWKS key always has one.
+                let setting =
+                    algorithm == "HS256"
+                    ? "JWT_SECRET" : collection.keyIDs.isEmpty ? "JWT_PUBLIC_KEY_FILE" : "JWT_JWKS_FILE"
                 throw ConfigurationError(
-                    setting: algorithm == "HS256" ? "JWT_SECRET" : "JWT_JWKS_FILE",
-                    problem: "has a key jwt-kit cannot use for \(algorithm) (\(error))")
+                    setting: setting, problem: "has a key jwt-kit cannot use for \(algorithm) (\(error))")
             }
         }
         return TokenVerifier(keySets: sets, issuer: issuer, audience: audience, leeway: leeway)
