@@ -36,13 +36,13 @@ extension LiveNotification {
             deliveredAt, collapseKey, audience, expiresAtMillis
         ) = try row.decode(
             (
-                Int64, String, String, String, String, String, String?, String, String?, String?, String?, String?,
-                String?, String, Int64?
+                Int64, String, String, String, String, String, TimestampColumn?, TimestampColumn, String?, String?,
+                TimestampColumn?, TimestampColumn?, String?, String, Int64?
             ).self)
         let item = InboxItem(
             id: id, type: type, priority: priority, title: title, message: message, dataJSON: dataJSON,
-            readAt: readAt, createdAt: createdAt, actionURL: actionURL, locationID: locationID,
-            expiresAt: expiresAt, deliveredAt: deliveredAt, collapseKey: collapseKey)
+            readAt: readAt?.text, createdAt: createdAt.text, actionURL: actionURL, locationID: locationID,
+            expiresAt: expiresAt?.text, deliveredAt: deliveredAt?.text, collapseKey: collapseKey)
         var writer = JSONWriter(reservingCapacity: 512)
         item.write(to: &writer)
         self.init(

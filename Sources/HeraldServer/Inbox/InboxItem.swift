@@ -1,8 +1,8 @@
 import PostgresNIO
 
 /// One notification as its recipient sees it: the 6FB item fields plus `location_id`, `expires_at`,
-/// `delivered_at` and `collapse_key`. Timestamps arrive already formatted by SQL and `data` as jsonb text, so an
-/// item is written to the wire without decoding either.
+/// `delivered_at` and `collapse_key`. Timestamps are kept as the wire's text (``TimestampColumn``) and `data` as
+/// jsonb text, so an item is written to the wire without decoding either again.
 public struct InboxItem: Sendable, Equatable {
     public var id: Int64
     public var type: String
@@ -31,14 +31,18 @@ public struct InboxItem: Sendable, Equatable {
 
     /// Reads a row selected with ``InboxStore/recipientColumns`` or ``InboxStore/freshColumns``.
     init(row: PostgresRow) throws {
-        (
+        let (
             id, type, priority, title, message, dataJSON, readAt, createdAt, actionURL, locationID, expiresAt,
             deliveredAt, collapseKey
         ) = try row.decode(
             (
-                Int64, String, String, String, String, String, String?, String, String?, String?, String?, String?,
-                String?
+                Int64, String, String, String, String, String, TimestampColumn?, TimestampColumn, String?, String?,
+                TimestampColumn?, TimestampColumn?, String?
             ).self)
+        self.init(
+            id: id, type: type, priority: priority, title: title, message: message, dataJSON: dataJSON,
+            readAt: readAt?.text, createdAt: createdAt.text, actionURL: actionURL, locationID: locationID,
+            expiresAt: expiresAt?.text, deliveredAt: deliveredAt?.text, collapseKey: collapseKey)
     }
 
     public func write(to writer: inout JSONWriter) {

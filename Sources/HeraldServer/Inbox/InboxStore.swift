@@ -14,19 +14,20 @@ public struct InboxStore: Sendable {
     /// The SELECT list for notification `n` as one recipient sees it, with that recipient's receipt `r` and marks
     /// `m` left-joined (``InboxItem/init(row:)`` reads it). A notification a read-all covers is read unless the
     /// recipient marked it unread since, and its `read_at` is the time of the recipient's latest read-all there.
+    /// Timestamps come as binary `timestamptz` and are formatted in Swift (``TimestampColumn``).
     static let recipientColumns = """
         n.id, n.type, n.priority, n.title, n.message, n.data::text,
-        herald_ts(coalesce(n.read_at, r.read_at,
-            CASE WHEN n.id <= m.read_through AND NOT coalesce(r.marked_unread, false) THEN m.read_at END)),
-        herald_ts(n.created_at), n.action_url, n.location_id, herald_ts(n.expires_at),
-        herald_ts(coalesce(n.delivered_at, r.delivered_at)), n.collapse_key
+        coalesce(n.read_at, r.read_at,
+            CASE WHEN n.id <= m.read_through AND NOT coalesce(r.marked_unread, false) THEN m.read_at END),
+        n.created_at, n.action_url, n.location_id, n.expires_at,
+        coalesce(n.delivered_at, r.delivered_at), n.collapse_key
         """
 
     /// The same list for a notification as it is before anyone acts on it, which is what live delivery sends.
     static let freshColumns = """
-        n.id, n.type, n.priority, n.title, n.message, n.data::text, herald_ts(n.read_at),
-        herald_ts(n.created_at), n.action_url, n.location_id, herald_ts(n.expires_at),
-        herald_ts(n.delivered_at), n.collapse_key
+        n.id, n.type, n.priority, n.title, n.message, n.data::text, n.read_at,
+        n.created_at, n.action_url, n.location_id, n.expires_at,
+        n.delivered_at, n.collapse_key
         """
 
     /// ``freshColumns`` and the routing columns of a ``LiveNotification`` (``LiveNotification/init(row:replacedOthers:)``).

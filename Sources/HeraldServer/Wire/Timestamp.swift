@@ -7,7 +7,22 @@ public enum Timestamp {
     private static let separators = Array("--T::.Z".utf8)
 
     public static func string(_ date: Date = Date()) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        string(unixMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+    }
+
+    /// A `timestamptz` as PostgreSQL sends it in binary (microseconds since 2000-01-01 UTC), cut to milliseconds
+    /// as SQL's `herald_ts` cuts it (`to_char`'s `MS` truncates), so a notification's `created_at` reads the same
+    /// from a page, a replay and the NOTIFY payload that `herald_ts` formats.
+    public static func string(postgresMicroseconds micros: Int64) -> String {
+        // PostgreSQL's `infinity` and `-infinity` are the extremes of Int64; they stay far outside any real
+        // notification's dates rather than overflowing.
+        let (unixMicros, overflow) = micros.addingReportingOverflow(946_684_800_000_000)
+        let clamped = overflow ? (micros > 0 ? Int64.max : Int64.min) : unixMicros
+        let (quotient, remainder) = clamped.quotientAndRemainder(dividingBy: 1000)
+        return string(unixMilliseconds: remainder < 0 ? quotient - 1 : quotient)
+    }
+
+    static func string(unixMilliseconds millis: Int64) -> String {
         // Floored, so a time before 1970 gets a fraction in 0...999 rather than a negative one.
         let wholeSeconds = millis >= 0 ? millis / 1000 : -((-millis + 999) / 1000)
         var seconds = time_t(wholeSeconds)
