@@ -101,7 +101,8 @@ public struct HeraldClaims: JWTPayload, Equatable {
         scope = try strings(.scope)?.joined(separator: " ")
     }
 
-    /// jwt-kit decodes claims only when it mints or a test asks it to; both go through ``init(json:)``.
+    /// `JWTPayload` requires `Decodable`; whatever decodes claims this way (a test, jwt-kit's own `verify`, which
+    /// Herald no longer calls) reads them as ``init(json:)`` does.
     public init(from decoder: any Decoder) throws {
         try self.init(json: try JSONValue(from: decoder))
     }
