@@ -18,8 +18,8 @@ final class RawSocket: Sendable {
         try await connect(port: port, query: "token=\(token)", reading: reading)
     }
 
-    /// Connects with exactly `query` after the `?` (and `extensions` as `Sec-WebSocket-Extensions`), waits for the
-    /// handshake's answer, then `settle` more.
+    /// Connects with exactly `query` after the `?` (and `extensions` as `Sec-WebSocket-Extensions`), then waits
+    /// `settle` for the handshake to be answered.
     static func connect(
         port: Int, query: String, extensions: String? = nil, reading: Bool = true, settle: Duration = .milliseconds(200)
     ) async throws -> RawSocket {
@@ -39,9 +39,7 @@ final class RawSocket: Sendable {
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
             + (extensions.map { "Sec-WebSocket-Extensions: \($0)\r\n" } ?? "") + "\r\n"
         try await channel.writeAndFlush(ByteBuffer(string: request)).get()
-        // The response head first, however loaded the machine (a fixed wait alone lost it once in CI, with many
-        // suites running), then `settle` for the connection frame, before reading stops.
-        if settle > .zero { _ = await socket.statusLine(timeout: 10) }
+        // Let the handshake and the connection frame arrive before reading stops.
         try await Task.sleep(for: settle)
         if !reading { try await channel.setOption(.autoRead, value: false).get() }
         return socket
