@@ -33,6 +33,9 @@ struct RealtimeCompressionTests {
                 port: server.app.port, query: "token=\(token)",
                 extensions: "permessage-deflate; server_max_window_bits=10")
             let plain = try await RawSocket.connect(port: server.app.port, query: "token=\(token)")
+            // Each 101 in full before its headers are read: under CI's parallel suites one came after connect's
+            // settle once.
+            for socket in [offered, windowed, plain] { #expect(await socket.statusLine(timeout: 10).contains(" 101 ")) }
             #expect(offered.responseHeader("Sec-WebSocket-Extensions") == Self.accepted)
             #expect(
                 windowed.responseHeader("Sec-WebSocket-Extensions") == Self.accepted + "; server_max_window_bits=10")
