@@ -74,70 +74,61 @@ struct JSONParser {
     }
 
     private mutating func object() -> JSONValue? {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { return nil }
-        index += 1
         var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return nil }
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
-            index += 1
-            guard let member = value() else { return nil }
-            if members[key] == nil { members[key] = member }
-            skipWhitespace()
-            guard index < bytes.count else { return nil }
-            switch bytes[index] {
-            case UInt8(ascii: ","):
-                index += 1
-                skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return .object(members)
-                }
-            case UInt8(ascii: "}"):
-                index += 1
-                return .object(members)
-            default: return nil
+        let complete = container(closing: UInt8(ascii: "}")) { parser in
+            parser.skipWhitespace()
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\""),
+                let key = parser.string()
+            else { return false }
+            parser.skipWhitespace()
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: ":") else {
+                return false
             }
+            parser.index += 1
+            guard let member = parser.value() else { return false }
+            if members[key] == nil { members[key] = member }
+            return true
         }
+        return complete ? .object(members) : nil
     }
 
     private mutating func array() -> JSONValue? {
+        var elements: [JSONValue] = []
+        let complete = container(closing: UInt8(ascii: "]")) { parser in
+            guard let element = parser.value() else { return false }
+            elements.append(element)
+            return true
+        }
+        return complete ? .array(elements) : nil
+    }
+
+    /// An object or array from its opening bracket to `closing`: `item` reads each member or element, and this
+    /// the depth bound and the separators, one trailing comma included (as JSONDecoder allows it).
+    private mutating func container(closing: UInt8, _ item: (inout JSONParser) -> Bool) -> Bool {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { return nil }
+        guard depth <= Self.maxDepth else { return false }
         index += 1
-        var elements: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(elements)
+        /// Whether the next byte, after whitespace, closes the container (and takes it).
+        func closes(_ parser: inout JSONParser) -> Bool {
+            parser.skipWhitespace()
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == closing else { return false }
+            parser.index += 1
+            return true
         }
+        if closes(&self) { return true }
         while true {
-            guard let element = value() else { return nil }
-            elements.append(element)
+            guard item(&self) else { return false }
             skipWhitespace()
-            guard index < bytes.count else { return nil }
+            guard index < bytes.count else { return false }
             switch bytes[index] {
             case UInt8(ascii: ","):
                 index += 1
-                skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return .array(elements)
-                }
-            case UInt8(ascii: "]"):
+                if closes(&self) { return true }
+            case closing:
                 index += 1
-                return .array(elements)
-            default: return nil
+                return true
+            default: return false
             }
         }
     }
