@@ -261,4 +261,22 @@ struct InboxRouteTests {
             #expect(ids.count == 1)
         }
     }
+
+    @Test("a body over 1 MB is refused with 413 and publishes nothing; one just under it publishes")
+    func oversizedBody() async throws {
+        try await TestServer.with { server in
+            let admin = try await server.adminToken()
+            let json = #"{"user_id":"big","type":"system","title":"t","message":"m"}"#
+            // JSON allows trailing whitespace, so only the size tells these two apart.
+            let over = json + String(repeating: " ", count: (1 << 20) + 1 - json.utf8.count)
+            let refused = try await server.request(.POST, "/api/v1/notifications", token: admin, json: over)
+            #expect(refused.status == .payloadTooLarge)
+            #expect(refused.json?["detail"] == .string("request body larger than 1048576 bytes"))
+            let under = json + String(repeating: " ", count: (1 << 20) - json.utf8.count)
+            let created = try await server.request(.POST, "/api/v1/notifications", token: admin, json: under)
+            #expect(created.status == .created)
+            #expect(
+                try await server.request(.GET, "/api/v1/notifications", token: server.token("big")).items.count == 1)
+        }
+    }
 }

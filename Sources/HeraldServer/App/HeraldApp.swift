@@ -58,12 +58,7 @@ public final class HeraldApp: Sendable {
 
         let application = try await Application.make(.init(name: "production", arguments: ["herald"]))
         application.logger = logger
-        application.http.server.configuration.logger = logger
-        application.http.server.configuration.hostname = configuration.host
-        application.http.server.configuration.port = configuration.port
-        application.http.server.configuration.serverName = "herald"
-        application.http.server.configuration.reuseAddress = true
-        application.routes.defaultMaxBodySize = "1mb"
+        application.routes.defaultMaxBodySize = ByteCount(value: Self.maxBodyBytes)
         application.middleware = Middlewares()
         let clients = ClientAddress(trustedProxies: configuration.trustedProxies, logger: logger)
         application.middleware.use(RequestLogMiddleware(clients: clients))
@@ -101,6 +96,7 @@ public final class HeraldApp: Sendable {
             store: cluster, node: node, lease: configuration.instanceLease, registry: registry, listener: listener,
             journal: journal, logger: logger)
 
+        var sockets = SocketEndpoints(clients: clients, logger: logger)
         // Every route has a deadline but the socket handshake's, which answers at once and would pay a task for it.
         let timed = application.grouped(DeadlineMiddleware(seconds: configuration.requestTimeout))
         let api = timed.grouped("api", "v1")
@@ -127,7 +123,9 @@ public final class HeraldApp: Sendable {
             clusterStatus: ClusterStatus(store: cluster), maxMessageBytes: configuration.maxMessageBytes,
             sendBufferBytes: configuration.sendBufferBytes,
             deflate: configuration.compression ? try DeflateCodecs(eventLoops: loops) : nil, clients: clients
-        ).register(sockets: application.grouped("api", "v1"), on: api, conformanceEcho: configuration.conformanceEcho)
+        ).register(
+            sockets: &sockets, routes: application.grouped("api", "v1"), on: api,
+            conformanceEcho: configuration.conformanceEcho)
         SessionsController(
             cluster: cluster, membership: membership, fanout: fanout, revocations: revocations, metrics: metrics
         ).register(on: authenticated)
@@ -143,9 +141,12 @@ public final class HeraldApp: Sendable {
         application.middleware.use(MethodNotAllowedMiddleware(routes: application.routes.all))
         registry.startHeartbeats(interval: configuration.heartbeatInterval)
 
+        let http = HeraldHTTPServer(
+            application: application, sockets: sockets, configuration: .init(maxBodyBytes: Self.maxBodyBytes))
+        application.servers.use { _ in http }
         let server = HTTPServerService(
-            application: application, registry: registry, host: configuration.host, port: configuration.port,
-            logger: logger)
+            application: application, http: http, registry: registry, host: configuration.host,
+            port: configuration.port, logger: logger)
         var lifecycle = ServiceGroupConfiguration(
             services: [postgres, gate, listener, lease, membership, journal, sweeper, server],
             gracefulShutdownSignals: signals, logger: logger)
@@ -194,6 +195,9 @@ public final class HeraldApp: Sendable {
             running.cancel()
         }
     }
+
+    /// The largest request body, a 1 MB publish (nginx's `client_max_body_size` is the same).
+    static let maxBodyBytes = 1 << 20
 
     /// How long the services get, after the drain, to write what they hold and let go of the database.
     static let stopGrace: Duration = .seconds(20)

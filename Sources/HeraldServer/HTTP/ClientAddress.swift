@@ -1,5 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import Vapor
 
 /// Who a request comes from: the peer, or, when the peer is one of `TRUSTED_PROXIES`, the client it names in
@@ -20,8 +21,13 @@ final class ClientAddress: Sendable {
 
     /// The client's address, or `nil` when the request has no peer address.
     func of(_ request: Request) -> String? {
-        guard let peer = request.remoteAddress?.ipAddress else { return nil }
-        let header = request.headers[.xForwardedFor]
+        of(peer: request.remoteAddress, headers: request.headers)
+    }
+
+    /// The same, from a request's peer and headers.
+    func of(peer address: SocketAddress?, headers: HTTPHeaders) -> String? {
+        guard let peer = address?.ipAddress else { return nil }
+        let header = headers[.xForwardedFor]
         guard trustedProxies.contains(peer) else {
             if !header.isEmpty { warnOnce(peer: peer) }
             return peer

@@ -9,6 +9,7 @@ import Vapor
 /// reconnects elsewhere at once, and the sockets get up to ``drainTimeout`` to go.
 final class HTTPServerService: Service, Sendable {
     private let application: Application
+    private let http: HeraldHTTPServer
     private let registry: SocketRegistry
     private let host: String
     private let port: Int
@@ -16,8 +17,12 @@ final class HTTPServerService: Service, Sendable {
     private let bound = AsyncThrowingStream<Int, any Error>.makeStream()
     private let drain = NIOLockedValueBox(Duration.seconds(10))
 
-    init(application: Application, registry: SocketRegistry, host: String, port: Int, logger: Logger) {
+    init(
+        application: Application, http: HeraldHTTPServer, registry: SocketRegistry, host: String, port: Int,
+        logger: Logger
+    ) {
         self.application = application
+        self.http = http
         self.registry = registry
         self.host = host
         self.port = port
@@ -32,13 +37,13 @@ final class HTTPServerService: Service, Sendable {
 
     func run() async throws {
         do {
-            try await application.server.start(address: .hostname(host, port: port))
+            try await http.start(address: .hostname(host, port: port))
         } catch {
             bound.continuation.finish(throwing: error)
             try? await application.asyncShutdown()
             throw error
         }
-        let port = application.http.server.shared.localAddress?.port ?? port
+        let port = http.localAddress?.port ?? port
         logger.info("herald listening", metadata: ["host": "\(host)", "port": "\(port)"])
         bound.continuation.yield(port)
         bound.continuation.finish()
@@ -46,7 +51,7 @@ final class HTTPServerService: Service, Sendable {
         let timeout = drainTimeout
         let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         await registry.drain(timeout: .nanoseconds(nanoseconds), on: application.eventLoopGroup.any())
-        await application.server.shutdown()
+        await http.shutdown()
         try? await application.asyncShutdown()
     }
 

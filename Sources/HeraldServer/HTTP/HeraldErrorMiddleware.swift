@@ -39,6 +39,18 @@ public struct HeraldErrorMiddleware: Middleware {
         } else if mapped.status == .internalServerError {
             request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
         }
+        return Self.response(to: error, mapped: mapped)
+    }
+
+    /// The response for `error`, as every route's failure is answered: also for the failures that happen before
+    /// a route is reached (a body over the limit, a refused socket handshake), which nothing logs here.
+    static func response(to error: any Error) -> Response {
+        response(to: error, mapped: map(error))
+    }
+
+    private static func response(
+        to error: any Error, mapped: (status: HTTPResponseStatus, body: JSONWriter)
+    ) -> Response {
         var headers = HTTPHeaders([("content-type", "application/json")])
         if mapped.status == .unauthorized { headers.add(name: .wwwAuthenticate, value: "Bearer") }
         if mapped.status == .serviceUnavailable { headers.add(name: .retryAfter, value: "1") }

@@ -26,30 +26,48 @@ struct RequestLogMiddleware: Middleware {
     }
 
     private func log(_ request: Request, _ response: Response, since started: ContinuousClock.Instant) {
-        let path = request.url.path
-        let quiet = path.hasSuffix("/health/live") || path.hasSuffix("/health/ready") || path.hasSuffix("/metrics")
-        let level: Logger.Level = quiet ? .debug : .info
         // Always asked, so a forwarded header from an untrusted peer is warned about whatever the log level.
         let client = clients.of(request)
-        // The line's metadata (a formatted duration above all) costs more than the request's routing: build it
-        // only for a line that will be written.
-        guard request.logger.logLevel <= level else { return }
         let elapsed = ContinuousClock.now - started
-        let millis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        Self.line(
+            method: request.method, path: request.url.path[...], query: request.url.query.map { $0[...] },
+            status: response.status,
+            seconds: Double(elapsed.components.seconds)
+                + Double(elapsed.components.attoseconds) / 1e18,
+            client: client, logger: request.logger)
+    }
+
+    /// The access-log line of one request, also written for the socket handshakes that never reach Vapor
+    /// (``SocketHandshakeHandler``). Health checks and scrapes are logged at debug.
+    ///
+    /// The line's metadata (a formatted duration above all) costs more than the request's routing: it is built
+    /// only for a line that will be written.
+    static func line(
+        method: HTTPMethod, path: Substring, query: Substring?, status: HTTPResponseStatus, seconds: Double,
+        client: @autoclosure () -> String?, logger: Logger, requestID: (() -> String)? = nil
+    ) {
+        let quiet = path.hasSuffix("/health/live") || path.hasSuffix("/health/ready") || path.hasSuffix("/metrics")
+        let level: Logger.Level = quiet ? .debug : .info
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
-            "method": .string(request.method.rawValue), "path": .string(path),
-            "status": .stringConvertible(response.status.code),
-            "duration_ms": .string(String(format: "%.2f", millis)),
-            "client": .string(client ?? "-"),
+            "method": .string(method.rawValue), "path": .string(String(path)),
+            "status": .stringConvertible(status.code),
+            "duration_ms": .string(String(format: "%.2f", seconds * 1000)),
+            "client": .string(client() ?? "-"),
         ]
-        if let query = request.url.query { metadata["query"] = .string(query) }
-        request.logger.log(level: level, "request", metadata: metadata)
+        if let query { metadata["query"] = .string(String(query)) }
+        if let requestID { metadata["request-id"] = .string(requestID()) }
+        logger.log(level: level, "request", metadata: metadata)
     }
 
     /// The caller's id if it is 1 to 128 characters of letters, digits, `-`, `_`, `.` or `:`; otherwise a new one
     /// (Vapor copies the header into its logger unchecked, so its value cannot be trusted here).
     static func requestID(_ request: Request) -> String {
-        if let given = request.headers.first(name: header), (1...128).contains(given.utf8.count),
+        requestID(request.headers)
+    }
+
+    static func requestID(_ headers: HTTPHeaders) -> String {
+        if let given = headers.first(name: header), (1...128).contains(given.utf8.count),
             given.utf8.allSatisfy({ byte in
                 (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
                     || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)

@@ -6,9 +6,14 @@ struct QueryParameters {
     let items: [URLQueryItem]
 
     init(_ request: Request) {
-        var components = URLComponents()
-        components.percentEncodedQuery = request.url.query
-        items = components.queryItems ?? []
+        self.init(query: request.url.query.map { $0[...] })
+    }
+
+    /// From a query as sent, still percent-encoded. One that is not a valid query (a stray `%`, a space) has no
+    /// parameters, as Vapor reads it: `URLComponents(string:)` refuses it where its `percentEncodedQuery` setter
+    /// would trap.
+    init(query: Substring?) {
+        items = query.flatMap { URLComponents(string: "?" + $0)?.queryItems } ?? []
     }
 
     func raw(_ name: String) -> String? {

@@ -2,7 +2,7 @@ import NIOCore
 import NIOWebSocket
 
 /// Echoes every message back, for the Autobahn testsuite (`CONFORMANCE_ECHO=true` only). It sits on the same
-/// frame layer as ``SessionHandler`` (``SessionUpgrader/upgrader(request:maxMessageBytes:sendBufferBytes:deflate:top:)``),
+/// frame layer as ``SessionHandler`` (``SocketProtocolUpgrader``),
 /// so the suite tests the code that serves `/api/v1/ws`: fragments, limits, UTF-8, control frames, closing.
 final class ConformanceEchoHandler: ChannelInboundHandler {
     typealias InboundIn = InboundMessage

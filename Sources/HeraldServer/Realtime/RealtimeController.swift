@@ -1,8 +1,8 @@
 import Foundation
 import Vapor
 
-/// `/api/v1/ws` and `/api/v1/ws/status`. The socket route authenticates and reads `since` before the upgrade, but
-/// reports token problems after it, as close codes a browser can read (4401).
+/// `/api/v1/ws` and `/api/v1/ws/status`. The socket's handshake authenticates and reads `since` before the
+/// upgrade, but reports token problems after it, as close codes a browser can read (4401).
 struct RealtimeController: Sendable {
     static let version = "0.2.0"
 
@@ -20,38 +20,44 @@ struct RealtimeController: Sendable {
     let deflate: DeflateCodecs?
     let clients: ClientAddress
 
-    /// The upgrade routes go on `sockets`, which has no request deadline (a handshake is answered at once), the
-    /// status on `api`.
-    func register(sockets: any RoutesBuilder, on api: any RoutesBuilder, conformanceEcho: Bool) {
-        sockets.get("ws", use: connect).answering(
+    /// The handshakes go to `sockets` (``SocketHandshakeHandler`` answers them ahead of Vapor); Vapor keeps a
+    /// route for each path, which describes it and answers a plain `GET` there with 400. The status goes on `api`.
+    func register(
+        sockets: inout SocketEndpoints, routes: any RoutesBuilder, on api: any RoutesBuilder, conformanceEcho: Bool
+    ) {
+        sockets.register("api/v1/ws") { handshake in try connect(handshake) }
+        routes.get("ws", use: Self.notAHandshake).answering(
             .switchingProtocols, .badRequest, .tooManyRequests, .serviceUnavailable)
         api.get("ws", "status", use: status).answering(.ok)
-        if conformanceEcho { sockets.get("ws", "echo", use: echo) }
+        if conformanceEcho {
+            sockets.register("api/v1/ws/echo") { handshake in echo(handshake) }
+            routes.get("ws", "echo", use: Self.notAHandshake)
+        }
     }
 
-    /// The Autobahn testsuite's endpoint (`CONFORMANCE_ECHO=true`).
-    func echo(_ request: Request) async throws -> Response {
-        guard request.headers.first(name: .upgrade)?.lowercased() == "websocket" else {
-            throw HeraldError.badRequest("WebSocket upgrade required")
-        }
-        let response = Response(status: .switchingProtocols)
-        response.upgrader = ConformanceEchoUpgrader(
-            maxMessageBytes: maxMessageBytes, sendBufferBytes: sendBufferBytes, deflate: deflate)
-        return response
+    /// What Vapor answers at a socket path: the request was not a WebSocket handshake.
+    @Sendable static func notAHandshake(_ request: Request) throws -> Response {
+        throw HeraldError.badRequest("WebSocket upgrade required")
     }
 
-    /// Synchronous, like everything a handshake passes through, so it is answered on the socket's event loop
-    /// without a Task.
-    func connect(_ request: Request) throws -> Response {
-        guard request.headers.first(name: .upgrade)?.lowercased() == "websocket" else {
-            throw HeraldError.badRequest("WebSocket upgrade required")
-        }
+    /// The Autobahn testsuite's endpoint (`CONFORMANCE_ECHO=true`): no token, and a ``ConformanceEchoHandler``
+    /// where a socket would have its ``SessionHandler``.
+    func echo(_ handshake: SocketHandshake) -> SocketProtocolUpgrader {
+        SocketProtocolUpgrader(
+            offers: handshake.headers["Sec-WebSocket-Extensions"], maxMessageBytes: maxMessageBytes,
+            sendBufferBytes: sendBufferBytes, deflate: deflate
+        ) { _ in ConformanceEchoHandler() }
+    }
+
+    /// A handshake for `/api/v1/ws`, on the socket's event loop. What a status says better than a close code is
+    /// refused before the upgrade; the token's problems are reported after it, as close codes a browser can read.
+    func connect(_ handshake: SocketHandshake) throws -> SocketProtocolUpgrader {
         // While draining, refuse before the upgrade: a 503 lets nginx (proxy_next_upstream http_503) hand the
         // handshake to another instance at once, where a 1001 after it would cost the client a round trip.
         if registry.isDraining { throw HeraldError.goingAway("server is shutting down") }
-        let address = clients.of(request)
+        let address = clients.of(peer: handshake.peer, headers: handshake.headers)
         try services.handshakes.admit(address: address)
-        let query = QueryParameters(request)
+        let query = QueryParameters(query: handshake.query)
         var failure: HeraldError?
         var principal = Principal(userID: "", locations: [], role: .user, scopes: [], expiresAt: 0)
         do {
@@ -68,13 +74,21 @@ struct RealtimeController: Sendable {
                 failure = .validation([.query("since", "since must be a non-negative integer", type: "int_parsing")])
             }
         }
-        let response = Response(status: .switchingProtocols)
-        let agent = request.headers.first(name: .userAgent).map { String($0.prefix(256)) }
-        response.upgrader = SessionUpgrader(
-            principal: principal, authFailure: failure, since: since,
-            handshake: (clientAddress: address, userAgent: agent), maxMessageBytes: maxMessageBytes,
-            sendBufferBytes: sendBufferBytes, deflate: deflate, services: services, registry: registry)
-        return response
+        let agent = handshake.headers.first(name: "user-agent").map { String($0.prefix(256)) }
+        let services = services
+        let registry = registry
+        return SocketProtocolUpgrader(
+            offers: handshake.headers["Sec-WebSocket-Extensions"], maxMessageBytes: maxMessageBytes,
+            sendBufferBytes: sendBufferBytes, deflate: deflate
+        ) { [principal, failure, since] channel in
+            guard let shard = registry.shard(for: channel.eventLoop) else {
+                throw HeraldError.unavailable("no registry for this event loop")
+            }
+            return SessionHandler(
+                principal: principal, authFailure: failure, since: since,
+                handshake: (clientAddress: address, userAgent: agent), services: services, registry: registry,
+                shard: shard)
+        }
     }
 
     /// 6FB's status shape with the whole cluster's totals (every instance holding its lease), plus `instance`
