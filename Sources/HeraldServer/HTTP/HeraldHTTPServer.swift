@@ -32,7 +32,14 @@ final class HeraldHTTPServer: Server, Sendable {
     private let application: Application
     private let sockets: SocketEndpoints
     private let configuration: Configuration
-    private let running = NIOLockedValueBox<(channel: any Channel, quiesce: ServerQuiescingHelper)?>(nil)
+    private enum Phase {
+        case idle
+        case listening(any Channel, ServerQuiescingHelper)
+        case stopped
+    }
+
+    private let phase = NIOLockedValueBox(Phase.idle)
+    /// Completed once, by the first shutdown or a failed start, so that it never leaks.
     private let stopped: EventLoopPromise<Void>
 
     init(application: Application, sockets: SocketEndpoints, configuration: Configuration) {
@@ -46,7 +53,10 @@ final class HeraldHTTPServer: Server, Sendable {
 
     /// The bound address once started (its port differs from the configured one when that was 0).
     var localAddress: SocketAddress? {
-        running.withLockedValue { $0?.channel.localAddress }
+        phase.withLockedValue { phase in
+            guard case .listening(let channel, _) = phase else { return nil }
+            return channel.localAddress
+        }
     }
 
     func start(address: BindAddress?) async throws {
@@ -84,9 +94,11 @@ final class HeraldHTTPServer: Server, Sendable {
             }
         } catch {
             quiesce.initiateShutdown(promise: nil)
+            phase.withLockedValue { $0 = .stopped }
+            stopped.succeed()
             throw error
         }
-        running.withLockedValue { $0 = (channel, quiesce) }
+        phase.withLockedValue { $0 = .listening(channel, quiesce) }
     }
 
     @available(*, noasync, message: "Use the async start(address:).")
@@ -97,7 +109,16 @@ final class HeraldHTTPServer: Server, Sendable {
     }
 
     func shutdown() async {
-        guard let (_, quiesce) = running.withLockedValue({ $0 }) else { return stopped.succeed() }
+        let previous = phase.withLockedValue { phase in
+            defer { phase = .stopped }
+            return phase
+        }
+        let quiesce: ServerQuiescingHelper
+        switch previous {
+        case .stopped: return
+        case .idle: return stopped.succeed()
+        case .listening(_, let helper): quiesce = helper
+        }
         let done = stopped.futureResult.eventLoop.makePromise(of: Void.self)
         let timeout = done.futureResult.eventLoop.scheduleTask(in: configuration.shutdownTimeout) {
             done.fail(ChannelError.alreadyClosed)
@@ -109,7 +130,6 @@ final class HeraldHTTPServer: Server, Sendable {
             application.logger.warning("connections were still open when the server stopped waiting for them")
         }
         timeout.cancel()
-        running.withLockedValue { $0 = nil }
         stopped.succeed()
     }
 
