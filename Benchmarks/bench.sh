@@ -19,6 +19,8 @@ label="${LABEL:-$target}"
 # A given HERALD_BIN is run as it is; otherwise the checkout's release build is brought up to date.
 [ -n "${HERALD_BIN:-}" ] || (cd "$herald_root" && swift build -c release --product herald >/dev/null)
 (cd Benchmarks && swift build -c release >/dev/null)
+# The REST scenarios drive wrk, from Debian's packages.
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 bench="$root/Benchmarks/.build/release/herald-bench"
 HERALD_PG_PORT=$pg_port .ci/postgres.sh herald >/dev/null
 ulimit -n 20000
