@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 import NIOCore
 import PostgresNIO
 import Testing
@@ -152,6 +153,38 @@ struct WireFormatTests {
         writer.string("q\" b\\ n\n t\t \u{01} é 🎉")
         #expect(writer.string == #""q\" b\\ n\n t\t \u0001 é 🎉""#)
         #expect(JSONValue.parse(Array(writer.string.utf8)) == .string("q\" b\\ n\n t\t \u{01} é 🎉"))
+    }
+
+    @Test("JSON strings written a run at a time are byte for byte what escaping each byte gives")
+    func escapingRuns() {
+        /// The escaping the writer did a byte at a time before it copied runs.
+        func reference(_ text: String) -> [UInt8] {
+            var bytes = [UInt8(ascii: "\"")]
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), byte]
+                case UInt8(ascii: "\n"): bytes += Array(#"\n"#.utf8)
+                case UInt8(ascii: "\r"): bytes += Array(#"\r"#.utf8)
+                case UInt8(ascii: "\t"): bytes += Array(#"\t"#.utf8)
+                case 0..<0x20: bytes += Array(String(format: "\\u%04x", byte).utf8)
+                default: bytes.append(byte)
+                }
+            }
+            return bytes + [UInt8(ascii: "\"")]
+        }
+        var random = SeededGenerator(seed: 12)
+        let pieces = ["a", "é", "🎉", "\"", "\\", "\n", "\r", "\t", "\u{00}", "\u{1F}", "\u{7F}", " ", "plain text"]
+        var texts = ["", "\"", "\"\"", "\\\"", "ends with a quote\"", "\nstarts with a newline"]
+        for _ in 0..<2_000 {
+            texts.append(
+                (0..<Int.random(in: 0...12, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            )
+        }
+        for text in texts {
+            var writer = JSONWriter()
+            writer.string(text)
+            #expect(writer.bytes == reference(text), "\(text.debugDescription)")
+        }
     }
 
     @Test("client frames: each type parses; a bad one names its problem")

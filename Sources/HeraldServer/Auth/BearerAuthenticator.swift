@@ -2,7 +2,11 @@ import Vapor
 
 /// Verifies `Authorization: Bearer <jwt>` on every REST route behind it and makes the ``Principal`` available as
 /// `request.principal`. Failures answer 401 with the reason and `WWW-Authenticate: Bearer`.
-public struct BearerAuthenticator: AsyncMiddleware {
+///
+/// It works on futures, not `async`, as every middleware every request passes does (``RequestLogMiddleware``):
+/// the token is checked synchronously, and only a principal whose locations are not recorded yet (once in
+/// ``MembershipStore/refreshInterval`` per user) waits for a statement, in a task of its own.
+public struct BearerAuthenticator: Middleware {
     private let verifier: TokenVerifier
     private let membership: MembershipStore
 
@@ -11,7 +15,28 @@ public struct BearerAuthenticator: AsyncMiddleware {
         self.membership = membership
     }
 
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        let principal: Principal
+        do {
+            principal = try authenticate(request)
+        } catch {
+            return request.eventLoop.makeFailedFuture(error)
+        }
+        request.storage[PrincipalKey.self] = principal
+        if membership.isFresh(principal) { return next.respond(to: request) }
+        let membership = membership
+        return request.eventLoop.makeFutureWithTask {
+            do {
+                try await membership.record(principal)
+            } catch {
+                request.logger.warning(
+                    "could not record the user's locations",
+                    metadata: ["error": "\(DatabaseFailure.description(of: error))"])
+            }
+        }.flatMap { next.respond(to: request) }
+    }
+
+    private func authenticate(_ request: Request) throws -> Principal {
         guard let header = request.headers.first(name: .authorization) else {
             throw HeraldError.unauthorized("Not authenticated")
         }
@@ -19,17 +44,7 @@ public struct BearerAuthenticator: AsyncMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw HeraldError.unauthorized("Invalid authentication scheme")
         }
-        let principal = try verifier.verify(
-            String(parts[1]).trimmingCharacters(in: .whitespaces), remember: true)
-        do {
-            try await membership.record(principal)
-        } catch {
-            request.logger.warning(
-                "could not record the user's locations",
-                metadata: ["error": "\(DatabaseFailure.description(of: error))"])
-        }
-        request.storage[PrincipalKey.self] = principal
-        return try await next.respond(to: request)
+        return try verifier.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), remember: true)
     }
 
     enum PrincipalKey: StorageKey {

@@ -34,7 +34,7 @@ public final class MembershipStore: Service, Sendable {
     }
 
     /// Whether `principal`'s locations were written recently enough to skip writing them again.
-    private func isFresh(_ principal: Principal) -> Bool {
+    func isFresh(_ principal: Principal) -> Bool {
         guard let entry = recent.withLockedValue({ $0[principal.userID] }) else { return false }
         return entry.locations == principal.locations && ContinuousClock.now - entry.at < Self.refreshInterval
     }
