@@ -24,11 +24,13 @@ struct HTTPPipelineTests {
         let app: Application
         let channel = EmbeddedChannel()
         let calls = NIOLockedValueBox(0)
+        let metrics = HeraldMetrics()
 
         init(app: Application) throws {
             self.app = app
             app.middleware = Middlewares()
             let calls = calls
+            let metrics = metrics
             app.get("hello") { _ -> String in
                 calls.withLockedValue { $0 += 1 }
                 return "hi"
@@ -40,7 +42,8 @@ struct HTTPPipelineTests {
             app.get("api", "v1", "ws") { _ -> String in "vapor" }
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            var sockets = SocketEndpoints(clients: ClientAddress(trustedProxies: [], logger: logger), logger: logger)
+            var sockets = SocketEndpoints(
+                clients: ClientAddress(trustedProxies: [], logger: logger), logger: logger, metrics: metrics)
             sockets.register("api/v1/ws") { handshake in
                 calls.withLockedValue { $0 += 1 }
                 if handshake.query?.contains("refuse") == true { throw HeraldError.tooManyRequests("slow down") }
@@ -176,6 +179,8 @@ struct HTTPPipelineTests {
             #expect(Self.header("connection", in: refused) == "close")
             #expect(refused.hasSuffix(#"{"detail":"slow down"}"#))
             #expect(!connection.isOpen)
+            let scrape = String(decoding: connection.metrics.render(), as: UTF8.self)
+            #expect(scrape.contains(#"herald_handshakes_refused_total{status="429"} 1"#))
         }
         try await Self.with { connection in
             // A key missing: 400, before the endpoint is asked.

@@ -96,7 +96,7 @@ public final class HeraldApp: Sendable {
             store: cluster, node: node, lease: configuration.instanceLease, registry: registry, listener: listener,
             journal: journal, logger: logger)
 
-        var sockets = SocketEndpoints(clients: clients, logger: logger)
+        var sockets = SocketEndpoints(clients: clients, logger: logger, metrics: metrics)
         // Every route has a deadline but the socket handshake's, which answers at once and would pay a task for it.
         let timed = application.grouped(DeadlineMiddleware(seconds: configuration.requestTimeout))
         let api = timed.grouped("api", "v1")

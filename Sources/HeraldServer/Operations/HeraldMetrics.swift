@@ -17,9 +17,13 @@ public final class HeraldMetrics: Sendable {
     private let publishes: CoreMetrics.Counter
     private let evictions: [String: CoreMetrics.Counter]
     private let revocations: CoreMetrics.Counter
+    private let refusedHandshakes: [String: CoreMetrics.Counter]
 
     /// Why this instance closed sockets on the cluster's behalf (``evicted(_:count:)``).
     public static let evictionReasons = ["replaced", "limit", "operator", "revoked"]
+
+    /// The statuses a socket handshake is refused with before the upgrade (``handshakeRefused(status:)``).
+    public static let handshakeRefusals = ["400", "429", "503"]
 
     /// Where the database errors counted by ``databaseError(_:)`` happened.
     public static let databaseComponents = ["rest", "listener", "realtime"]
@@ -51,6 +55,8 @@ public final class HeraldMetrics: Sendable {
         publishes = Counter(label: "herald_notifications_published_total", factory: factory)
         evictions = Self.counters("herald_evictions_total", by: "reason", Self.evictionReasons, factory: factory)
         revocations = Counter(label: "herald_revocations_total", factory: factory)
+        refusedHandshakes = Self.counters(
+            "herald_handshakes_refused_total", by: "status", Self.handshakeRefusals, factory: factory)
     }
 
     /// One counter of `label` per value of the dimension `name`, by value.
@@ -66,6 +72,12 @@ public final class HeraldMetrics: Sendable {
     /// Sockets closed because the cluster decided so: the limit (`replaced`, `limit`), an operator, a revocation.
     func evicted(_ reason: String, count: Int = 1) {
         evictions[reason]?.increment(by: count)
+    }
+
+    /// A socket handshake answered with `status` instead of 101. They never reach Vapor's router, so its
+    /// `http_requests_total` does not count them.
+    func handshakeRefused(status: UInt) {
+        refusedHandshakes[String(status)]?.increment()
     }
 
     /// A user's tokens revoked through the API.

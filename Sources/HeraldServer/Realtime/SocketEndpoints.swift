@@ -9,10 +9,12 @@ struct SocketEndpoints: Sendable {
     private var routes: [String: Accept] = [:]
     let clients: ClientAddress
     let logger: Logger
+    let metrics: HeraldMetrics
 
-    init(clients: ClientAddress, logger: Logger) {
+    init(clients: ClientAddress, logger: Logger, metrics: HeraldMetrics) {
         self.clients = clients
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Serves handshakes at `path` (`"api/v1/ws"`), matched as Vapor's router matches it: by its non-empty

@@ -81,7 +81,9 @@ final class SocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             headers = try SocketProtocolUpgrader.acceptHeaders(for: head)
             upgrader = try accept(handshake)
         } catch {
-            log(handshake, status: HeraldErrorMiddleware.map(error).status, started: started)
+            let status = HeraldErrorMiddleware.map(error).status
+            endpoints.metrics.handshakeRefused(status: status.code)
+            log(handshake, status: status, started: started)
             return refuse(with: error, context: context)
         }
         log(handshake, status: .switchingProtocols, started: started)
