@@ -97,7 +97,8 @@ public final class HeraldApp: Sendable {
             journal: journal, logger: logger)
 
         var sockets = SocketEndpoints(clients: clients, logger: logger, metrics: metrics)
-        // Every route has a deadline but the socket handshake's, which answers at once and would pay a task for it.
+        // Every route has a deadline but the socket paths' (handshakes never reach Vapor; a plain GET there is
+        // answered 400 at once and would pay a task for one).
         let timed = application.grouped(DeadlineMiddleware(seconds: configuration.requestTimeout))
         let api = timed.grouped("api", "v1")
         let authenticated = api.grouped(
