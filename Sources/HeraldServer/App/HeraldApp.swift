@@ -104,7 +104,9 @@ public final class HeraldApp: Sendable {
         let authenticated = api.grouped(
             DatabaseGateMiddleware(gate: gate), BearerAuthenticator(verifier: verifier, membership: membership))
         InboxController(
-            store: inboxStore, publisher: PublishStore(client: postgres, logger: logger), parser: parser,
+            store: inboxStore,
+            publisher: PublishStore(client: postgres, logger: logger, requestTimeout: configuration.requestTimeout),
+            parser: parser,
             policy: policy,
             notifier: InboxNotifier(inbox: inboxStore, fanout: fanout, logger: logger), metrics: metrics
         ).register(on: authenticated)

@@ -17,11 +17,24 @@ final class PublishBatcher<Item: Sendable>: Sendable {
     }
 
     private let state: NIOLockedValueBox<PublishBatchState<Waiter>>
+    private let timeout: Duration
     private let run: Run
 
-    init(maxBatch: Int, run: @escaping Run) {
+    /// `timeout` bounds each batch's run; see ``stalled``.
+    init(maxBatch: Int, timeout: Duration, run: @escaping Run) {
         self.state = NIOLockedValueBox(PublishBatchState(maxBatch: maxBatch))
+        self.timeout = timeout
         self.run = run
+    }
+
+    /// What a batch's publishes are told when its run has not finished within the timeout. Batches run one at a
+    /// time, so a statement that never returns (seen on a connection PostgreSQL dropped while restarting) held
+    /// every later publish for ever, until the process restarted, while every other query worked. The run is
+    /// left to finish on its own and the next batch starts; whether the stalled one was stored is unknown, as the
+    /// message says.
+    static var stalled: HeraldError {
+        .timedOut(
+            "The database did not answer in time; whether the notification was stored is unknown: repeat the publish")
     }
 
     /// Publishes `item` in the next batch; its id, or the error that failed it.
@@ -36,7 +49,11 @@ final class PublishBatcher<Item: Sendable>: Sendable {
     private func drive(_ first: [Waiter]) async {
         var batch = first
         while true {
-            let results = await run(batch.map(\.item))
+            let items = batch.map(\.item)
+            let run = run
+            let results =
+                await Timebox.value(within: timeout) { await run(items) }
+                ?? items.map { _ in .failure(Self.stalled) }
             for (index, waiter) in batch.enumerated() {
                 waiter.continuation.resume(
                     with: index < results.count ? results[index] : .failure(BatchShort(expected: batch.count)))

@@ -15,10 +15,13 @@ public struct PublishStore: Sendable {
     private let logger: Logger
     private let batcher: PublishBatcher<PublishBatchStatement.Item>
 
-    public init(client: PostgresClient, logger: Logger) {
+    /// `requestTimeout` (`REQUEST_TIMEOUT`) bounds a group commit's batch: past it, its publishes are answered and
+    /// the next batch goes ahead (``PublishBatcher/stalled``).
+    public init(client: PostgresClient, logger: Logger, requestTimeout: Double) {
         self.client = client
         self.logger = logger
-        self.batcher = PublishBatcher(maxBatch: Self.maxBatch) { items in
+        self.batcher = PublishBatcher(maxBatch: Self.maxBatch, timeout: .milliseconds(Int64(requestTimeout * 1000))) {
+            items in
             await Self.publishBatch(items, client: client, logger: logger)
         }
     }
