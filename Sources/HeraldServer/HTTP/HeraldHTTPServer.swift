@@ -150,11 +150,11 @@ final class HeraldHTTPServer: Server, Sendable {
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
         let pipelining = HTTPServerPipelineHandler()
         let errors = HTTPServerProtocolErrorHandler()
+        let writer = ResponseWriter(serverName: configuration.serverName)
         let requests = ResponderHandler(
-            application: application, responder: responder,
-            maxBodyBytes: configuration.maxBodyBytes, serverName: configuration.serverName)
+            application: application, responder: responder, maxBodyBytes: configuration.maxBodyBytes, writer: writer)
         let handshakes = SocketHandshakeHandler(
-            endpoints: sockets, encoder: encoder, httpHandlers: [requests, errors, pipelining, decoder])
+            endpoints: sockets, encoder: encoder, httpHandlers: [requests, errors, pipelining, decoder], writer: writer)
         try channel.pipeline.syncOperations.addHandlers([
             encoder, decoder, pipelining, errors, handshakes, requests, NIOCloseOnErrorHandler(),
         ])

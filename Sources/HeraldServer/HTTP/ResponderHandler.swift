@@ -26,15 +26,14 @@ final class ResponderHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let application: Application
     private let responder: any Responder
     private let maxBodyBytes: Int
-    private let serverName: String
+    private let writer: ResponseWriter
     private var state = State.idle
-    private var date = HTTPDate()
 
-    init(application: Application, responder: any Responder, maxBodyBytes: Int, serverName: String) {
+    init(application: Application, responder: any Responder, maxBodyBytes: Int, writer: ResponseWriter) {
         self.application = application
         self.responder = responder
         self.maxBodyBytes = maxBodyBytes
-        self.serverName = serverName
+        self.writer = writer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -92,8 +91,7 @@ final class ResponderHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes `response` as one head, its body and the end, as Vapor's encoder does for a collected body: `Date`,
-    /// `Server`, `Connection` and the length added; none of the body for `HEAD`, 204 and 304.
+    /// Writes `response` through ``ResponseWriter``, or a 500 in its place for a streamed body.
     private func write(_ response: Response, for head: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext)
     {
         var response = response
@@ -107,27 +105,6 @@ final class ResponderHandler: ChannelInboundHandler, RemovableChannelHandler {
             body = response.body.buffer
             keepAlive = false
         }
-        var headers = response.headers
-        headers.add(name: .date, value: date.value())
-        headers.add(name: .server, value: serverName)
-        headers.add(name: .connection, value: keepAlive ? "keep-alive" : "close")
-        let bodiless = response.status == .noContent || response.status == .notModified
-        if !bodiless { headers.replaceOrAdd(name: .contentLength, value: String(body?.readableBytes ?? 0)) }
-        writeParts(
-            HTTPResponseHead(version: response.version, status: response.status, headers: headers),
-            body: bodiless || head.method == .HEAD ? nil : body, keepAlive: keepAlive, context: context)
-    }
-
-    private func writeParts(
-        _ head: HTTPResponseHead, body: ByteBuffer?, keepAlive: Bool, context: ChannelHandlerContext
-    ) {
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body, body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        }
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        guard !keepAlive else { return }
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        written.whenComplete { _ in bound.value.close(mode: .output, promise: nil) }
+        writer.write(response, body: body, method: head.method, keepAlive: keepAlive, context: context)
     }
 }

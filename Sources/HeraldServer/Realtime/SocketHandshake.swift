@@ -16,7 +16,10 @@ struct SocketHandshake {
         return rest.firstIndex(of: "#").map { rest[..<$0] } ?? rest
     }
 
-    var path: Substring {
-        head.uri.prefix { $0 != "?" && $0 != "#" }
+    var path: Substring { Self.path(of: head.uri) }
+
+    /// A request target's path: what comes before its query or fragment.
+    static func path(of uri: String) -> Substring {
+        uri.prefix { $0 != "?" && $0 != "#" }
     }
 }

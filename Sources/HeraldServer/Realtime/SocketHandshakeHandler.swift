@@ -31,13 +31,17 @@ final class SocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     private let encoder: HTTPResponseEncoder
     private let httpHandlers: [any RemovableChannelHandler]
     private var state = State.passing
+    private let writer: ResponseWriter
     private var held: [NIOAny] = []
-    private var date = HTTPDate()
 
-    init(endpoints: SocketEndpoints, encoder: HTTPResponseEncoder, httpHandlers: [any RemovableChannelHandler]) {
+    init(
+        endpoints: SocketEndpoints, encoder: HTTPResponseEncoder, httpHandlers: [any RemovableChannelHandler],
+        writer: ResponseWriter
+    ) {
         self.endpoints = endpoints
         self.encoder = encoder
         self.httpHandlers = httpHandlers
+        self.writer = writer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -94,18 +98,7 @@ final class SocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     /// reads nothing after it, so the connection cannot serve another request.
     private func refuse(with error: any Error, context: ChannelHandlerContext) {
         let response = HeraldErrorMiddleware.response(to: error)
-        var headers = response.headers
-        headers.add(name: .date, value: date.value())
-        headers.add(name: .connection, value: "close")
-        let body = response.body.buffer ?? ByteBuffer()
-        headers.replaceOrAdd(name: .contentLength, value: String(body.readableBytes))
-        let head = HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            bound.value.close(mode: .output, promise: nil)
-        }
+        writer.write(response, body: response.body.buffer, method: .GET, keepAlive: false, context: context)
     }
 
     private func switchProtocols(headers: HTTPHeaders, upgrader: SocketProtocolUpgrader, context: ChannelHandlerContext)
