@@ -94,17 +94,20 @@ struct DatabaseTimeoutTests {
         }
     }
 
-    @Test("every pooled connection carries the statement, lock and idle-in-transaction limits")
+    /// The plan mode is what keeps a list page and a count from being planned on every request (DatabaseURL).
+    @Test("every pooled connection carries the statement, lock and idle-in-transaction limits, and generic plans")
     func sessionLimits() async throws {
         try await TestServer.with(["REQUEST_TIMEOUT": "5"]) { server in
             var limits: [String: String] = [:]
-            for name in ["statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"] {
+            for name in ["statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "plan_cache_mode"]
+            {
                 let rows = try await server.app.postgres.query(PostgresQuery(unsafeSQL: "SHOW \(name)")).collect()
                 limits[name] = try rows.first?.decode(String.self)
             }
             #expect(
                 limits == [
                     "statement_timeout": "4s", "lock_timeout": "2s", "idle_in_transaction_session_timeout": "10s",
+                    "plan_cache_mode": "force_generic_plan",
                 ])
         }
     }

@@ -34,9 +34,17 @@ public enum DatabaseURL {
         configuration.options.maximumConnections = poolSize
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(3)
-        configuration.options.additionalStartupParameters = timeouts?.startupParameters ?? []
+        configuration.options.additionalStartupParameters = [Self.genericPlans] + (timeouts?.startupParameters ?? [])
         return configuration
     }
+
+    /// Pooled connections plan each prepared statement once, for every parameter value. Left to choose
+    /// (`plan_cache_mode = auto`), PostgreSQL kept planning the hot statements on every execution: it prices
+    /// `audience = ANY($1)` over an array it cannot see at ten elements, so the generic plan always looked dearer
+    /// than the custom ones it measured. Planning was most of a list page's and a count's time in PostgreSQL. Every
+    /// hot statement keeps its one index range per audience under the generic plan on every shape of data
+    /// (`QueryPlanTests`); the LISTEN connection and migrations keep PostgreSQL's default.
+    static let genericPlans = ("plan_cache_mode", "force_generic_plan")
 
     /// A single connection's configuration for `text`, for the LISTEN connection, which must not be pooled.
     public static func connectionConfiguration(_ text: String) throws -> PostgresConnection.Configuration {
