@@ -16,15 +16,15 @@ struct SessionsController: Sendable {
     let metrics: HeraldMetrics
 
     func register(on api: any RoutesBuilder) {
-        api.get("ws", "sessions", use: list)
+        api.on(.GET, "ws", "sessions", task: list)
             .answering(.ok, .unauthorized, .forbidden, .unprocessableEntity, .serviceUnavailable)
-        api.delete("ws", "sessions", ":session_id", use: disconnect)
+        api.on(.DELETE, "ws", "sessions", ":session_id", task: disconnect)
             .answering(.accepted, .unauthorized, .forbidden, .notFound, .unprocessableEntity, .serviceUnavailable)
-        api.delete("users", ":user_id", "sessions", use: disconnectUser)
+        api.on(.DELETE, "users", ":user_id", "sessions", task: disconnectUser)
             .answering(.accepted, .unauthorized, .forbidden, .unprocessableEntity, .serviceUnavailable)
-        api.post("users", ":user_id", "revoke", use: revoke)
+        api.on(.POST, "users", ":user_id", "revoke", task: revoke)
             .answering(.ok, .unauthorized, .forbidden, .unprocessableEntity, .serviceUnavailable)
-        api.get("locations", ":location_id", "presence", use: presence)
+        api.on(.GET, "locations", ":location_id", "presence", task: presence)
             .answering(.ok, .unauthorized, .forbidden, .unprocessableEntity, .serviceUnavailable)
     }
 

@@ -27,27 +27,28 @@ public struct InboxController: Sendable {
 
     public func register(on routes: any RoutesBuilder) {
         let notifications = routes.grouped("notifications")
-        notifications.get(use: { try await self.list($0, unreadOnly: false) })
+        notifications.on(.GET, task: { try await self.list($0, unreadOnly: false) })
             .answering(.ok, .unauthorized, .unprocessableEntity, .serviceUnavailable)
-        notifications.get("unread", use: { try await self.list($0, unreadOnly: true) })
+        notifications.on(.GET, "unread", task: { try await self.list($0, unreadOnly: true) })
             .answering(.ok, .unauthorized, .unprocessableEntity, .serviceUnavailable)
-        notifications.get("unread-count", use: unreadCount).answering(.ok, .unauthorized, .serviceUnavailable)
-        notifications.put("read-all", use: markAllRead)
+        notifications.on(.GET, "unread-count", task: unreadCount).answering(.ok, .unauthorized, .serviceUnavailable)
+        notifications.on(.PUT, "read-all", task: markAllRead)
             .answering(.ok, .unauthorized, .unprocessableEntity, .serviceUnavailable)
         let change: [HTTPStatus] = [.ok, .unauthorized, .notFound, .unprocessableEntity, .serviceUnavailable]
         for route in [
-            notifications.put(
-                ":notification_id", "read", use: { try await self.change($0, .read, "Notification marked as read") }),
-            notifications.put(
-                ":notification_id", "unread",
-                use: { try await self.change($0, .unread, "Notification marked as unread") }),
-            notifications.delete(
-                ":notification_id", use: { try await self.change($0, .delete, "Notification deleted") }),
+            notifications.on(
+                .PUT, ":notification_id", "read",
+                task: { try await self.change($0, .read, "Notification marked as read") }),
+            notifications.on(
+                .PUT, ":notification_id", "unread",
+                task: { try await self.change($0, .unread, "Notification marked as unread") }),
+            notifications.on(
+                .DELETE, ":notification_id", task: { try await self.change($0, .delete, "Notification deleted") }),
         ] {
             route.answering(statuses: change)
         }
-        notifications.delete(use: clear).answering(.ok, .unauthorized, .serviceUnavailable)
-        notifications.on(.POST, body: .collect(maxSize: "1mb"), use: publish)
+        notifications.on(.DELETE, task: clear).answering(.ok, .unauthorized, .serviceUnavailable)
+        notifications.on(.POST, body: .collect(maxSize: "1mb"), task: publish)
             .answering(
                 .created, .unauthorized, .forbidden, .payloadTooLarge, .unprocessableEntity, .serviceUnavailable)
     }

@@ -8,20 +8,23 @@ struct HealthController: Sendable {
 
     func register(on api: any RoutesBuilder) {
         api.get("health", "live") { _ in Self.body(.ok, "ok") }.answering(.ok)
-        api.get("health", "ready") { _ in
-            let database = await fanout.isReachable()
-            let ready = database && listener.isListening
-            var writer = JSONWriter()
-            writer.beginObject()
-            writer.key("status")
-            writer.string(ready ? "ready" : "not_ready")
-            writer.key("database")
-            writer.string(database ? "ok" : "down")
-            writer.key("listener")
-            writer.string(listener.isListening ? "listening" : "down")
-            writer.endObject()
-            return Response.json(ready ? .ok : .serviceUnavailable, writer)
-        }.answering(.ok, .serviceUnavailable)
+        api.on(
+            .GET, "health", "ready",
+            task: { _ in
+                let database = await fanout.isReachable()
+                let ready = database && listener.isListening
+                var writer = JSONWriter()
+                writer.beginObject()
+                writer.key("status")
+                writer.string(ready ? "ready" : "not_ready")
+                writer.key("database")
+                writer.string(database ? "ok" : "down")
+                writer.key("listener")
+                writer.string(listener.isListening ? "listening" : "down")
+                writer.endObject()
+                return Response.json(ready ? .ok : .serviceUnavailable, writer)
+            }
+        ).answering(.ok, .serviceUnavailable)
     }
 
     static func body(_ status: HTTPResponseStatus, _ text: String) -> Response {

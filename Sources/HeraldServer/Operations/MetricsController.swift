@@ -9,7 +9,7 @@ struct MetricsController: Sendable {
     let registry: SocketRegistry
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("metrics", use: scrape).answering(.ok)
+        routes.on(.GET, "metrics", task: scrape).answering(.ok)
     }
 
     func scrape(_ request: Request) async -> Response {

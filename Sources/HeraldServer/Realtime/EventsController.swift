@@ -15,7 +15,7 @@ struct EventsController: Sendable {
     let instanceID: String
 
     func register(on api: any RoutesBuilder) {
-        api.on(.POST, "events", body: .collect(maxSize: "1mb"), use: publish)
+        api.on(.POST, "events", body: .collect(maxSize: "1mb"), task: publish)
             .answering(
                 .accepted, .unauthorized, .forbidden, .payloadTooLarge, .unprocessableEntity, .serviceUnavailable)
     }

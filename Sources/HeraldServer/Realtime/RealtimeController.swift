@@ -28,7 +28,7 @@ struct RealtimeController: Sendable {
         sockets.register("api/v1/ws") { handshake in try connect(handshake) }
         routes.get("ws", use: Self.notAHandshake).answering(
             .switchingProtocols, .badRequest, .tooManyRequests, .serviceUnavailable)
-        api.get("ws", "status", use: status).answering(.ok)
+        api.on(.GET, "ws", "status", task: status).answering(.ok)
         if conformanceEcho {
             sockets.register("api/v1/ws/echo") { handshake in echo(handshake) }
             routes.get("ws", "echo", use: Self.notAHandshake)
