@@ -183,13 +183,20 @@ public struct InboxController: Sendable {
     }
 
     /// The same request with `before` set to the last id and `offset` dropped: the keyset URL of the next page.
+    /// The other parameters are kept as the client sent them, still percent-encoded, so nothing is decoded and
+    /// encoded again (Foundation's `URLComponents` was a twentieth of a page's CPU).
     static func nextPage(_ request: Request, before: Int64) -> String {
-        var components = URLComponents()
-        components.path = request.url.path
-        var items = QueryParameters(request).items.filter { $0.name != "before" && $0.name != "offset" }
-        items.append(URLQueryItem(name: "before", value: String(before)))
-        components.queryItems = items
-        return components.string ?? request.url.path
+        var link = request.url.path
+        link += "?"
+        for item in (request.url.query ?? "").split(separator: "&") {
+            let name = item.prefix(while: { $0 != "=" })
+            let decoded = name.contains("%") ? name.removingPercentEncoding ?? String(name) : String(name)
+            guard decoded != "before", decoded != "offset" else { continue }
+            link += item
+            link += "&"
+        }
+        link += "before=\(before)"
+        return link
     }
 
     static func json(_ status: HTTPResponseStatus, _ members: (inout JSONWriter) -> Void) -> Response {
