@@ -98,7 +98,8 @@ public final class HeraldApp: Sendable {
 
         var sockets = SocketEndpoints(clients: clients, logger: logger, metrics: metrics)
         // Every route has a deadline but the socket paths' (handshakes never reach Vapor; a plain GET there is
-        // answered 400 at once and would pay a task for one).
+        // answered 400 at once). Routes that wait on anything run in one task each, which the deadline cancels
+        // (`on(_:_:body:task:)`).
         let timed = application.grouped(DeadlineMiddleware(seconds: configuration.requestTimeout))
         let api = timed.grouped("api", "v1")
         let authenticated = api.grouped(
