@@ -23,6 +23,13 @@ struct NextPageLinkTests {
                 == "/api/v1/notifications?limit=1&type=a%20b&location_id=x+y&before=42")
     }
 
+    @Test("a byte a URI may not hold is percent-encoded, so the link cannot end early")
+    func encodesWhatMayNotStand() async throws {
+        #expect(
+            try await Self.link(#"/api/v1/notifications?type=a>;rel="x"&limit=1"#, before: 5)
+                == "/api/v1/notifications?type=a%3E;rel=%22x%22&limit=1&before=5")
+    }
+
     @Test("a request without a query gets one")
     func noQuery() async throws {
         #expect(
