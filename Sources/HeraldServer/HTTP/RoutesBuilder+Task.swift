@@ -11,13 +11,7 @@ extension RoutesBuilder {
     ) -> Route {
         on(method, path, body: body) { request -> EventLoopFuture<Response> in
             let promise = request.eventLoop.makePromise(of: Response.self)
-            let task = Task {
-                do {
-                    promise.succeed(try await handler(request))
-                } catch {
-                    promise.fail(error)
-                }
-            }
+            let task = promise.completeWithTask { try await handler(request) }
             request.storage[RequestDeadline.Key.self]?.bind(task)
             return promise.futureResult
         }

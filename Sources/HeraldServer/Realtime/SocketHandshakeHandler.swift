@@ -85,19 +85,20 @@ final class SocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             headers = try SocketProtocolUpgrader.acceptHeaders(for: head)
             upgrader = try accept(handshake)
         } catch {
-            let status = HeraldErrorMiddleware.map(error).status
-            endpoints.metrics.handshakeRefused(status: status.code)
-            log(handshake, status: status, started: started)
-            return refuse(with: error, context: context)
+            return refuse(handshake, with: error, started: started, context: context)
         }
         log(handshake, status: .switchingProtocols, started: started)
         switchProtocols(headers: upgrader.responseHeaders(headers), upgrader: upgrader, context: context)
     }
 
-    /// Answers a refused handshake and closes: the request decoder stops at a request that asks for an upgrade and
-    /// reads nothing after it, so the connection cannot serve another request.
-    private func refuse(with error: any Error, context: ChannelHandlerContext) {
+    /// Answers a refused handshake, counted and logged, and closes: the request decoder stops at a request that
+    /// asks for an upgrade and reads nothing after it, so the connection cannot serve another request.
+    private func refuse(
+        _ handshake: SocketHandshake, with error: any Error, started: NIODeadline, context: ChannelHandlerContext
+    ) {
         let response = HeraldErrorMiddleware.response(to: error)
+        endpoints.metrics.handshakeRefused(status: response.status.code)
+        log(handshake, status: response.status, started: started)
         writer.write(response, body: response.body.buffer, method: .GET, keepAlive: false, context: context)
     }
 
