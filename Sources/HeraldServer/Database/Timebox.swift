@@ -1,4 +1,6 @@
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 
 /// Runs an operation for at most a given time without waiting for it past that.
 ///
@@ -14,7 +16,7 @@ enum Timebox {
         // Whichever comes first, the value or the timer, resumes the caller; the other finds nothing to resume.
         let finish = { @Sendable (value: T?) in
             let (continuation, timer) = state.withLockedValue { state in
-                defer { state.continuation = nil }
+                defer { (state.continuation, state.timer, state.isFinished) = (nil, nil, true) }
                 return (state.continuation, state.timer)
             }
             timer?.cancel()
@@ -23,19 +25,56 @@ enum Timebox {
         return await withCheckedContinuation { continuation in
             state.withLockedValue { $0.continuation = continuation }
             let work = Task { finish(await operation()) }
-            let timer = Task {
-                try? await Task.sleep(for: limit)
-                guard !Task.isCancelled else { return }
+            let timer = Timer(after: limit) {
                 finish(nil)
                 work.cancel()
             }
-            state.withLockedValue { $0.timer = timer }
+            // An operation that finished before its timer was stored stops the timer here instead.
+            let stray = state.withLockedValue { state -> Timer? in
+                if state.isFinished { return timer }
+                state.timer = timer
+                return nil
+            }
+            stray?.cancel()
         }
     }
 
     /// The caller waiting for ``value(within:_:)``, and the timer to stop once it has its answer.
     private struct Pending<T: Sendable> {
         var continuation: CheckedContinuation<T?, Never>?
-        var timer: Task<Void, Never>?
+        var timer: Timer?
+        var isFinished = false
+    }
+
+    /// The time box's timer: on the caller's event loop when it runs on one, as Herald's tasks do (`herald`
+    /// installs NIO's loops as Swift Concurrency's executor), otherwise a sleeping task.
+    ///
+    /// `Task.sleep` is Dispatch's timer underneath, and a cancelled sleep still fires when it was due: each time
+    /// box woke Dispatch's timer thread and one of its workers a `REQUEST_TIMEOUT` later, two of the eight context
+    /// switches a publish cost. A loop's timer is a heap entry on a thread that is awake anyway, removed when
+    /// cancelled.
+    private enum Timer: Sendable {
+        case scheduled(Scheduled<Void>)
+        case sleeping(Task<Void, Never>)
+
+        init(after limit: Duration, fire: @escaping @Sendable () -> Void) {
+            if let loop = MultiThreadedEventLoopGroup.currentEventLoop {
+                self = .scheduled(loop.scheduleTask(in: TimeAmount(limit), fire))
+            } else {
+                self = .sleeping(
+                    Task {
+                        try? await Task.sleep(for: limit)
+                        guard !Task.isCancelled else { return }
+                        fire()
+                    })
+            }
+        }
+
+        func cancel() {
+            switch self {
+            case .scheduled(let scheduled): scheduled.cancel()
+            case .sleeping(let task): task.cancel()
+            }
+        }
     }
 }
