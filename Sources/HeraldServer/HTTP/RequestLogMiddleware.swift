@@ -80,6 +80,6 @@ struct RequestLogMiddleware: Middleware {
         {
             return given
         }
-        return UUID().uuidString.lowercased()
+        return UUID.random().uuidString.lowercased()
     }
 }

@@ -21,7 +21,7 @@ final class SessionHandler: ChannelInboundHandler, Identifiable {
 
     let id: UInt64
     private(set) var principal: Principal
-    private let sessionID = UUID()
+    private let sessionID = UUID.random()
     private let services: RealtimeServices
     private let registry: SocketRegistry
     private let shard: LoopRegistry
