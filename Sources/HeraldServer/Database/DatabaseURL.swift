@@ -31,28 +31,25 @@ public enum DatabaseURL {
                 host: parts.host, port: parts.port, username: parts.user, password: parts.password,
                 database: parts.database, tls: tls)
         }
-        // A pool of fixed size, without postgres-nio's keep-alive: see ``serverKeepAlive``.
+        // Without postgres-nio's keep-alive queries: see ``keepAliveBehavior``.
         configuration.options.maximumConnections = poolSize
-        configuration.options.minimumConnections = poolSize
-        configuration.options.keepAliveBehavior = nil
+        configuration.options.minimumConnections = 0
+        configuration.options.keepAliveBehavior = keepAliveBehavior
         configuration.options.connectTimeout = .seconds(3)
-        configuration.options.additionalStartupParameters =
-            [Self.genericPlans, Self.serverKeepAlive] + (timeouts?.startupParameters ?? [])
+        configuration.options.additionalStartupParameters = [Self.genericPlans] + (timeouts?.startupParameters ?? [])
         return configuration
     }
 
-    /// Idle pooled connections are kept open through middleboxes by PostgreSQL's TCP keepalives, not by
-    /// postgres-nio's keep-alive queries.
+    /// None: the pool sends no keep-alive queries.
     ///
-    /// postgres-nio arms its timers whenever a connection goes back to the pool: a keep-alive timer, and an idle
-    /// timer for each connection above the pool's minimum. Each is a task group of two tasks around a
-    /// `Task.sleep`, cancelled at the next lease, so every query paid for two of them: 11 % of a publish's CPU
-    /// (`Benchmarks/bench.sh latency`, 0.51 → 0.45 ms), and what vapor/postgres-nio#511 reports. So the pool keeps
-    /// all its connections (minimum = maximum, as HikariCP advises) and sends no keep-alive queries. What those
-    /// queries were for, traffic on a connection that a NAT or a load balancer would otherwise forget while it
-    /// idles, PostgreSQL's keepalive probes give at no cost to Herald; a connection that died anyway fails its
-    /// next query, which the pool then replaces.
-    static let serverKeepAlive = ("tcp_keepalives_idle", "60")
+    /// postgres-nio arms its keep-alive timer whenever a connection goes back to the pool, a task group of two
+    /// tasks around a `Task.sleep`, and cancels it at the next lease, so every query paid for one
+    /// (vapor/postgres-nio#511). What the queries are for, traffic on a connection that a NAT or a load balancer
+    /// would otherwise forget while it idles, this pool does not need: with no minimum of connections to keep,
+    /// every connection idle for the pool's idle timeout (60 s) is closed, long before such a device forgets one.
+    /// (A minimum would drop the idle timer as well, but postgres-nio 1.33 then stops on a failed precondition
+    /// once a connection dies and the pool is below it: seen in the integration tests.)
+    static let keepAliveBehavior: PostgresClient.Configuration.Options.KeepAliveBehavior? = nil
 
     /// Pooled connections plan each prepared statement once, for every parameter value. Left to choose
     /// (`plan_cache_mode = auto`), PostgreSQL kept planning the hot statements on every execution: it prices
