@@ -50,9 +50,9 @@ enum Timebox {
     /// installs NIO's loops as Swift Concurrency's executor), otherwise a sleeping task.
     ///
     /// `Task.sleep` is Dispatch's timer underneath, and a cancelled sleep still fires when it was due: each time
-    /// box woke Dispatch's timer thread and one of its workers a `REQUEST_TIMEOUT` later, two of the eight context
-    /// switches a publish cost. A loop's timer is a heap entry on a thread that is awake anyway, removed when
-    /// cancelled.
+    /// box (one per group-commit batch) woke Dispatch's timer thread and one of its workers a `REQUEST_TIMEOUT`
+    /// later. A publish cost 9.1 context switches with them and 5.8 without (`perf stat`, 1,000 publishes a
+    /// second). A loop's timer is an entry in the heap of a thread that is awake anyway, removed when cancelled.
     private enum Timer: Sendable {
         case scheduled(Scheduled<Void>)
         case sleeping(Task<Void, Never>)

@@ -70,11 +70,11 @@ final class ResponderHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(to head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
-        // `URI(path:)`, not `URI(string:)`: a request target has no scheme, so `//x/y` is a path, not a host.
         // The request's id is chosen once, here: without the header, Vapor's `Request` draws a UUID of its own
         // that ``RequestLogMiddleware`` would replace with another.
         var headers = head.headers
         headers.replaceOrAdd(name: RequestLogMiddleware.header, value: RequestLogMiddleware.requestID(headers))
+        // `URI(path:)`, not `URI(string:)`: a request target has no scheme, so `//x/y` is a path, not a host.
         let request = Request(
             application: application, method: head.method, url: URI(path: head.uri), version: head.version,
             headersNoUpdate: headers, collectedBody: body, remoteAddress: context.channel.remoteAddress,
