@@ -16,7 +16,7 @@ enum Timebox {
         // Whichever comes first, the value or the timer, resumes the caller; the other finds nothing to resume.
         let finish = { @Sendable (value: T?) in
             let (continuation, timer) = state.withLockedValue { state in
-                defer { (state.continuation, state.timer, state.isFinished) = (nil, nil, true) }
+                defer { (state.continuation, state.timer) = (nil, nil) }
                 return (state.continuation, state.timer)
             }
             timer?.cancel()
@@ -29,9 +29,10 @@ enum Timebox {
                 finish(nil)
                 work.cancel()
             }
-            // An operation that finished before its timer was stored stops the timer here instead.
+            // An operation that finished before its timer was stored (its continuation is already taken) stops
+            // the timer here instead.
             let stray = state.withLockedValue { state -> Timer? in
-                if state.isFinished { return timer }
+                if state.continuation == nil { return timer }
                 state.timer = timer
                 return nil
             }
@@ -39,11 +40,11 @@ enum Timebox {
         }
     }
 
-    /// The caller waiting for ``value(within:_:)``, and the timer to stop once it has its answer.
+    /// The caller waiting for ``value(within:_:)`` (`nil` once answered), and the timer to stop once it has its
+    /// answer.
     private struct Pending<T: Sendable> {
         var continuation: CheckedContinuation<T?, Never>?
         var timer: Timer?
-        var isFinished = false
     }
 
     /// The time box's timer: on the caller's event loop when it runs on one, as Herald's tasks do (`herald`
