@@ -65,13 +65,13 @@ struct QueryPlanTests {
 
         for (name, principal) in shape.principals {
             let newest = try await store.list(principal, page, on: connection)
-            let visible = newest.map(\.id)
+            let visible = newest.ids
             // A page reads at most `limit` index entries per audience, then the page's rows: 12 × the page is
             // generous, and a walk of an audience or of the table is thousands of times more.
             try await probe.expect(
-                "\(name): list page", atMost: 600, { try await store.list(principal, page, on: $0).count })
+                "\(name): list page", atMost: 600, { try await store.list(principal, page, on: $0).ids.count })
             try await probe.expect(
-                "\(name): unread page", atMost: 600, { try await store.list(principal, unread, on: $0).count })
+                "\(name): unread page", atMost: 600, { try await store.list(principal, unread, on: $0).ids.count })
             try await probe.expect(
                 "\(name): unread count", atMost: 100, { try await store.unreadCount(principal, on: $0).count })
             let since = visible.count > 10 ? visible[10] : 0
@@ -88,14 +88,14 @@ struct QueryPlanTests {
                 "\(name): unread page after a read-all", atMost: 600,
                 { connection in
                     _ = try await store.markAllRead(principal, type: nil, locationID: nil, before: nil, in: connection)
-                    return try await store.list(principal, unread, on: connection).count
+                    return try await store.list(principal, unread, on: connection).ids.count
                 })
             try await probe.expect("\(name): clear", atMost: 200, { try await store.clear(principal, in: $0) })
             try await probe.expect(
                 "\(name): list page after a clear", atMost: 600,
                 { connection in
                     _ = try await store.clear(principal, in: connection)
-                    return try await store.list(principal, page, on: connection).count
+                    return try await store.list(principal, page, on: connection).ids.count
                 })
             if let id = visible.first {
                 for change in [InboxStore.Change.read, .unread, .delete] {

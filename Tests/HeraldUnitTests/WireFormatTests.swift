@@ -187,6 +187,72 @@ struct WireFormatTests {
         }
     }
 
+    @Test("cells written from their bytes read as their strings would; bytes that are not UTF-8 are repaired")
+    func cellBytes() {
+        var random = SeededGenerator(seed: 13)
+        let pieces: [[UInt8]] = [
+            Array("a".utf8), Array("é".utf8), Array("🎉".utf8), Array("\"\\\n\u{01}".utf8), [0xFF], [0xC3],
+            [0xE2, 0x82],
+            [0xED, 0xA0, 0x80], Array("plain text".utf8),
+        ]
+        var texts: [[UInt8]] = [[], [0xC3, 0xA9], [0x80]]
+        for _ in 0..<2_000 {
+            texts.append(
+                (0..<Int.random(in: 0...8, using: &random)).flatMap { _ in pieces.randomElement(using: &random)! })
+        }
+        for text in texts {
+            let repaired = String(decoding: text, as: UTF8.self)
+            var fromBytes = JSONWriter()
+            fromBytes.beginArray()
+            fromBytes.string(utf8: ByteBuffer(bytes: text))
+            fromBytes.string(utf8: nil)
+            fromBytes.raw(utf8: ByteBuffer(bytes: Array("\"".utf8) + text + Array("\"".utf8)))
+            fromBytes.endArray()
+            var fromString = JSONWriter()
+            fromString.beginArray()
+            fromString.string(repaired)
+            fromString.null()
+            fromString.raw("\"" + repaired + "\"")
+            fromString.endArray()
+            // The raw cell is JSON only where the text needs no escape; the comparison is of the bytes either way.
+            #expect(fromBytes.bytes == fromString.bytes, "\(text)")
+        }
+    }
+
+    @Test("integers are written as their decimal text, at every width and sign")
+    func integers() {
+        var random = SeededGenerator(seed: 15)
+        var values: [Int64] = [0, 1, -1, 9, 10, -10, .max, .min, 1_000_000_000_000]
+        for _ in 0..<2_000 {
+            values.append(Int64.random(in: .min ... .max, using: &random) >> Int.random(in: 0...62, using: &random))
+        }
+        for value in values {
+            var writer = JSONWriter()
+            writer.ints([value, value])
+            writer.int(UInt64.max)
+            #expect(writer.string == "[\(value),\(value)],\(UInt64.max)")
+        }
+    }
+
+    @Test("a binary timestamptz is written in place as the quoted text Timestamp gives it, at every extreme")
+    func timestampsInPlace() {
+        var random = SeededGenerator(seed: 14)
+        var micros: [Int64] = [
+            0, -1, 1, 999, -946_684_800_000_000, -946_684_800_000_001, .max, .min, 252_455_615_999_999_999,
+        ]
+        for _ in 0..<5_000 {
+            micros.append(Int64.random(in: -63_000_000_000_000_000...253_000_000_000_000_000, using: &random))
+        }
+        for value in micros {
+            var writer = JSONWriter()
+            writer.beginArray()
+            writer.timestamp(postgresMicroseconds: value)
+            writer.int(1)
+            writer.endArray()
+            #expect(writer.string == "[\"\(Timestamp.string(postgresMicroseconds: value))\",1]", "\(value)")
+        }
+    }
+
     @Test("client frames: each type parses; a bad one names its problem")
     func clientFrames() {
         #expect((try? ClientMessage.parse(#"{"type":"ping"}"#)) == .ping)

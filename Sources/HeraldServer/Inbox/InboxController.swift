@@ -59,16 +59,12 @@ public struct InboxController: Sendable {
         let principal = try request.principal
         var filter = try Self.filter(from: request)
         filter.unreadOnly = filter.unreadOnly || unreadOnly
-        let items = try await store.list(principal, filter)
-        var writer = JSONWriter(reservingCapacity: 512 * max(items.count, 1))
-        writer.beginArray()
-        for item in items { item.write(to: &writer) }
-        writer.endArray()
+        let page = try await store.list(principal, filter)
         var headers = HTTPHeaders([("content-type", "application/json")])
-        if items.count == filter.limit, let last = items.last {
-            headers.add(name: .link, value: "<\(Self.nextPage(request, before: last.id))>; rel=\"next\"")
+        if page.ids.count == filter.limit, let last = page.ids.last {
+            headers.add(name: .link, value: "<\(Self.nextPage(request, before: last))>; rel=\"next\"")
         }
-        return Response(status: .ok, headers: headers, body: .init(buffer: writer.buffer))
+        return Response(status: .ok, headers: headers, body: .init(buffer: page.json))
     }
 
     func unreadCount(_ request: Request) async throws -> Response {

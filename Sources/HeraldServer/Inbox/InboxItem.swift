@@ -53,36 +53,44 @@ public struct InboxItem: Sendable, Equatable {
         collapseKey = try next()
     }
 
+    /// The members of an item on the wire, in the order they are written: by ``write(to:)`` from an item, and by
+    /// ``InboxPage`` straight from a row's cells.
+    enum Member: String, CaseIterable {
+        /// Each member's key, quoted once, in `allCases` order.
+        static let keys = allCases.map { JSONWriter.Key($0.rawValue) }
+
+        case id, type, priority, title, message, data
+        case isRead = "is_read"
+        case readAt = "read_at"
+        case createdAt = "created_at"
+        case actionURL = "action_url"
+        case locationID = "location_id"
+        case expiresAt = "expires_at"
+        case deliveredAt = "delivered_at"
+        case collapseKey = "collapse_key"
+    }
+
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("id")
-        writer.int(id, hole: .notificationID)
-        writer.key("type")
-        writer.string(type)
-        writer.key("priority")
-        writer.string(priority)
-        writer.key("title")
-        writer.string(title)
-        writer.key("message")
-        writer.string(message)
-        writer.key("data")
-        writer.raw(dataJSON, hole: .notificationData)
-        writer.key("is_read")
-        writer.bool(readAt != nil)
-        writer.key("read_at")
-        writer.string(readAt)
-        writer.key("created_at")
-        writer.string(createdAt, hole: .createdAt)
-        writer.key("action_url")
-        writer.string(actionURL)
-        writer.key("location_id")
-        writer.string(locationID)
-        writer.key("expires_at")
-        writer.string(expiresAt)
-        writer.key("delivered_at")
-        writer.string(deliveredAt)
-        writer.key("collapse_key")
-        writer.string(collapseKey)
+        for (member, key) in zip(Member.allCases, Member.keys) {
+            writer.key(key)
+            switch member {
+            case .id: writer.int(id, hole: .notificationID)
+            case .type: writer.string(type)
+            case .priority: writer.string(priority)
+            case .title: writer.string(title)
+            case .message: writer.string(message)
+            case .data: writer.raw(dataJSON, hole: .notificationData)
+            case .isRead: writer.bool(readAt != nil)
+            case .readAt: writer.string(readAt)
+            case .createdAt: writer.string(createdAt, hole: .createdAt)
+            case .actionURL: writer.string(actionURL)
+            case .locationID: writer.string(locationID)
+            case .expiresAt: writer.string(expiresAt)
+            case .deliveredAt: writer.string(deliveredAt)
+            case .collapseKey: writer.string(collapseKey)
+            }
+        }
         writer.endObject()
     }
 }

@@ -10,7 +10,8 @@ import PostgresNIO
 /// million-row sort per page. The plan stays on that range under PostgreSQL's generic plans too, whatever the
 /// shape of the data (Migrations/0003 says why; `QueryPlanTests` checks it).
 struct InboxPageStatement: PostgresPreparedStatement {
-    typealias Row = InboxItem
+    /// The row as it came: ``InboxPage`` writes its JSON straight from the cells.
+    typealias Row = PostgresRow
 
     static let sql = """
         SELECT \(InboxStore.recipientColumns)
@@ -42,5 +43,5 @@ struct InboxPageStatement: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings { page.bindings }
 
-    func decodeRow(_ row: PostgresRow) throws -> InboxItem { try InboxItem(row: row) }
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }

@@ -12,7 +12,7 @@ import PostgresNIO
 /// notification.
 public struct InboxStore: Sendable {
     /// The SELECT list for notification `n` as one recipient sees it, with that recipient's receipt `r` and marks
-    /// `m` left-joined (``InboxItem/init(row:)`` reads it). A notification a read-all covers is read unless the
+    /// `m` left-joined (``InboxPage`` and ``InboxItem/init(row:)`` read it). A notification a read-all covers is read unless the
     /// recipient marked it unread since, and its `read_at` is the time of the recipient's latest read-all there.
     /// Timestamps come as binary `timestamptz` and are formatted in Swift (``TimestampColumn``).
     static let recipientColumns = """
@@ -54,19 +54,22 @@ public struct InboxStore: Sendable {
     }
 
     /// A page of the inbox, newest first (``InboxPageStatement``, or ``UnreadPageStatement`` for unread only).
-    public func list(_ principal: Principal, _ filter: InboxFilter) async throws -> [InboxItem] {
+    public func list(_ principal: Principal, _ filter: InboxFilter) async throws -> InboxPage {
         try await list(principal, filter, on: client)
     }
 
     func list(_ principal: Principal, _ filter: InboxFilter, on runner: some StatementRunner) async throws
-        -> [InboxItem]
+        -> InboxPage
     {
         let page = InboxPageParameters(
             audiences: audiences(principal, locationID: filter.locationID), userID: principal.userID, filter: filter)
         if filter.unreadOnly {
-            return try await runner.rows(UnreadPageStatement(page: page), logger: logger, file: #fileID, line: #line)
+            return try InboxPage(
+                rows: try await runner.rows(UnreadPageStatement(page: page), logger: logger, file: #fileID, line: #line)
+            )
         }
-        return try await runner.rows(InboxPageStatement(page: page), logger: logger, file: #fileID, line: #line)
+        return try InboxPage(
+            rows: try await runner.rows(InboxPageStatement(page: page), logger: logger, file: #fileID, line: #line))
     }
 
     /// Unread, unexpired, visible notifications of the principal: a few counter rows, whatever the size of the

@@ -6,7 +6,8 @@ import PostgresNIO
 /// rows read one by one are not even looked at for personal notifications), and the few receipts the recipient
 /// marked unread under the read watermark.
 struct UnreadPageStatement: PostgresPreparedStatement {
-    typealias Row = InboxItem
+    /// The row as it came: ``InboxPage`` writes its JSON straight from the cells.
+    typealias Row = PostgresRow
 
     static let sql = """
         SELECT \(InboxStore.recipientColumns)
@@ -53,5 +54,5 @@ struct UnreadPageStatement: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings { page.bindings }
 
-    func decodeRow(_ row: PostgresRow) throws -> InboxItem { try InboxItem(row: row) }
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }

@@ -72,8 +72,42 @@ public struct JSONWriter: Sendable {
 
     public mutating func int(_ value: some BinaryInteger) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        if let value = Int64(exactly: value) {
+            appendDigits(value)
+        } else {
+            bytes.append(contentsOf: String(value).utf8)
+        }
         needsComma = true
+    }
+
+    /// A key written before: `"name":` as bytes, so a member written once per item of a page is not quoted and
+    /// escaped again each time (``key(_:)-(Key)``).
+    public struct Key: Sendable {
+        fileprivate let quoted: [UInt8]
+
+        public init(_ name: String) {
+            var writer = JSONWriter(reservingCapacity: name.utf8.count + 3)
+            writer.key(name)
+            quoted = writer.bytes
+        }
+    }
+
+    public mutating func key(_ key: Key) {
+        separate()
+        bytes.append(contentsOf: key.quoted)
+        needsComma = false
+    }
+
+    /// The decimal digits of `value`, written in place: `String(value)` for an id was a string made and dropped.
+    private mutating func appendDigits(_ value: Int64) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
     }
 
     public mutating func double(_ value: Double) {
@@ -107,6 +141,57 @@ public struct JSONWriter: Sendable {
 
     public mutating func string(_ value: String?) {
         if let value { string(value) } else { null() }
+    }
+
+    /// UTF-8 text as a JSON string, such as a text cell as PostgreSQL returned it, with no `String` in between
+    /// (an inbox page writes a dozen cells per item, ``InboxPage``); `nil` (SQL's NULL) writes `null`. Text that is
+    /// not valid UTF-8 (a database created with `SQL_ASCII` passes any bytes) is repaired as `String` repairs it,
+    /// so the answer is valid JSON whatever the cell holds.
+    public mutating func string(utf8 text: ByteBuffer?) {
+        guard let text else { return null() }
+        separate()
+        let start = bytes.count
+        let allASCII = text.withUnsafeReadableBytes { appendQuoted($0.assumingMemoryBound(to: UInt8.self)) }
+        if !allASCII, !Self.isValidUTF8(text) {
+            bytes.removeSubrange(start...)
+            appendQuoted(String(decoding: text.readableBytesView, as: UTF8.self))
+        }
+        needsComma = true
+    }
+
+    /// Bytes that are already valid JSON, such as a jsonb cell read as text (repaired like
+    /// ``string(utf8:)`` if they are not UTF-8).
+    public mutating func raw(utf8 json: ByteBuffer) {
+        separate()
+        if json.readableBytesView.allSatisfy({ $0 < 0x80 }) || Self.isValidUTF8(json) {
+            bytes.append(contentsOf: json.readableBytesView)
+        } else {
+            bytes.append(contentsOf: String(decoding: json.readableBytesView, as: UTF8.self).utf8)
+        }
+        needsComma = true
+    }
+
+    private static func isValidUTF8(_ text: ByteBuffer) -> Bool {
+        var validator = UTF8Validator()
+        return validator.feed(text.readableBytesView) && validator.isComplete
+    }
+
+    /// A `timestamptz` in PostgreSQL's binary form as the wire's text (``Timestamp``), written in place.
+    public mutating func timestamp(postgresMicroseconds micros: Int64) {
+        separate()
+        let millis = Timestamp.unixMilliseconds(postgresMicroseconds: micros)
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "\""), count: Timestamp.length + 2))
+        let written = bytes.withUnsafeMutableBufferPointer { all in
+            Timestamp.format(
+                unixMilliseconds: millis,
+                into: UnsafeMutableBufferPointer(rebasing: all[(start + 1)..<(start + 1 + Timestamp.length)]))
+        }
+        if written == 0 {
+            bytes.removeSubrange(start...)
+            appendQuoted(Timestamp.string(unixMilliseconds: millis))
+        }
+        needsComma = true
     }
 
     /// `value`, or its hole in a writer leaving holes (filled with the string's JSON, quotes included).
@@ -178,20 +263,27 @@ public struct JSONWriter: Sendable {
     /// `text` quoted, copying each run of bytes that need no escape in one append: titles and messages are mostly
     /// such runs, and a byte at a time was the largest cost of writing a page.
     private mutating func appendQuoted(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
         var text = text
-        text.withUTF8 { utf8 in
-            var start = 0
-            for index in utf8.indices {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                appendEscape(byte)
-                start = index + 1
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
-        }
+        text.withUTF8 { _ = appendQuoted($0) }
+    }
+
+    /// Returns whether every byte was ASCII.
+    @discardableResult
+    private mutating func appendQuoted(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         bytes.append(UInt8(ascii: "\""))
+        var start = 0
+        var highBits: UInt8 = 0
+        for index in utf8.indices {
+            let byte = utf8[index]
+            highBits |= byte
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+            appendEscape(byte)
+            start = index + 1
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        bytes.append(UInt8(ascii: "\""))
+        return highBits < 0x80
     }
 
     private mutating func appendEscape(_ byte: UInt8) {

@@ -3,9 +3,6 @@ import Foundation
 /// ISO 8601 in UTC with a `Z` and milliseconds (the wire format), formatted without `ISO8601DateFormatter`, which is
 /// slow and not thread-safe to share.
 public enum Timestamp {
-    /// What follows each field of `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-    private static let separators = Array("--T::.Z".utf8)
-
     public static func string(_ date: Date = Date()) -> String {
         string(unixMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
     }
@@ -14,46 +11,69 @@ public enum Timestamp {
     /// as SQL's `herald_ts` cuts it (`to_char`'s `MS` truncates), so a notification's `created_at` reads the same
     /// from a page, a replay and the NOTIFY payload that `herald_ts` formats.
     public static func string(postgresMicroseconds micros: Int64) -> String {
+        string(unixMilliseconds: unixMilliseconds(postgresMicroseconds: micros))
+    }
+
+    static func unixMilliseconds(postgresMicroseconds micros: Int64) -> Int64 {
         // PostgreSQL's `infinity` and `-infinity` are the extremes of Int64; they stay far outside any real
         // notification's dates rather than overflowing.
         let (unixMicros, overflow) = micros.addingReportingOverflow(946_684_800_000_000)
         let clamped = overflow ? (micros > 0 ? Int64.max : Int64.min) : unixMicros
         let (quotient, remainder) = clamped.quotientAndRemainder(dividingBy: 1000)
-        return string(unixMilliseconds: remainder < 0 ? quotient - 1 : quotient)
+        return remainder < 0 ? quotient - 1 : quotient
     }
 
+    /// The length of `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    static let length = 24
+
     static func string(unixMilliseconds millis: Int64) -> String {
+        let text = String(unsafeUninitializedCapacity: length) { format(unixMilliseconds: millis, into: $0) }
+        guard text.isEmpty else { return text }
+        let parts = fields(unixMilliseconds: millis)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.year, parts.month, parts.day, parts.hour,
+            parts.minute, parts.second, parts.fraction)
+    }
+
+    /// Writes the ``length`` bytes of the text into `bytes` and returns how many (0 when the year is outside
+    /// 0...9999, which only the slow path of ``string(unixMilliseconds:)`` formats). Digits by hand:
+    /// `String(format:)` went through Foundation's formatter for every frame and log line, and an inbox page
+    /// writes four timestamps per item straight into its JSON (``JSONWriter/timestamp(postgresMicroseconds:)``).
+    static func format(unixMilliseconds millis: Int64, into bytes: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let parts = fields(unixMilliseconds: millis)
+        guard (0...9999).contains(parts.year), bytes.count >= length else { return 0 }
+        var index = 0
+        func put(_ value: Int, width: Int, then separator: UInt8) {
+            var rest = value
+            for offset in stride(from: width - 1, through: 0, by: -1) {
+                bytes[index + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            bytes[index + width] = separator
+            index += width + 1
+        }
+        put(parts.year, width: 4, then: UInt8(ascii: "-"))
+        put(parts.month, width: 2, then: UInt8(ascii: "-"))
+        put(parts.day, width: 2, then: UInt8(ascii: "T"))
+        put(parts.hour, width: 2, then: UInt8(ascii: ":"))
+        put(parts.minute, width: 2, then: UInt8(ascii: ":"))
+        put(parts.second, width: 2, then: UInt8(ascii: "."))
+        put(parts.fraction, width: 3, then: UInt8(ascii: "Z"))
+        return index
+    }
+
+    private static func fields(unixMilliseconds millis: Int64) -> (
+        year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, fraction: Int
+    ) {
         // Floored, so a time before 1970 gets a fraction in 0...999 rather than a negative one.
         let wholeSeconds = millis >= 0 ? millis / 1000 : -((-millis + 999) / 1000)
         var seconds = time_t(wholeSeconds)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let fraction = Int(millis - wholeSeconds * 1000)
-        let year = Int(parts.tm_year) + 1900
-        let fields = [
-            (year, 4), (Int(parts.tm_mon) + 1, 2), (Int(parts.tm_mday), 2), (Int(parts.tm_hour), 2),
-            (Int(parts.tm_min), 2), (Int(parts.tm_sec), 2), (fraction, 3),
-        ]
-        guard (0...9999).contains(year) else {
-            return String(
-                format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", fields[0].0, fields[1].0, fields[2].0, fields[3].0,
-                fields[4].0, fields[5].0, fields[6].0)
-        }
-        // Digits by hand: `String(format:)` went through Foundation's formatter for every frame and log line.
-        return String(unsafeUninitializedCapacity: 24) { bytes in
-            var index = 0
-            for (position, (value, width)) in fields.enumerated() {
-                var rest = value
-                for offset in stride(from: width - 1, through: 0, by: -1) {
-                    bytes[index + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                }
-                index += width
-                bytes[index] = separators[position]
-                index += 1
-            }
-            return index
-        }
+        return (
+            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour),
+            Int(parts.tm_min), Int(parts.tm_sec), Int(millis - wholeSeconds * 1000)
+        )
     }
 
     /// Wall-clock milliseconds since 1970, to compare with `expires_at`.
