@@ -54,7 +54,7 @@ public final class HeraldApp: Sendable {
             configuration: try DatabaseURL.configuration(
                 databaseURL, poolSize: configuration.databasePoolSize,
                 timeouts: DatabaseTimeouts(requestTimeout: configuration.requestTimeout)),
-            backgroundLogger: logger)
+            eventLoopGroup: ConnectionLoops(MultiThreadedEventLoopGroup.singleton), backgroundLogger: logger)
 
         let application = try await Application.make(.init(name: "production", arguments: ["herald"]))
         application.logger = logger
