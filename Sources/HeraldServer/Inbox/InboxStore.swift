@@ -12,8 +12,9 @@ import PostgresNIO
 /// notification.
 public struct InboxStore: Sendable {
     /// The SELECT list for notification `n` as one recipient sees it, with that recipient's receipt `r` and marks
-    /// `m` left-joined (``InboxPage`` and ``InboxItem/init(row:)`` read it). A notification a read-all covers is read unless the
-    /// recipient marked it unread since, and its `read_at` is the time of the recipient's latest read-all there.
+    /// `m` left-joined (``InboxPage`` and ``InboxItem/init(row:)`` read it). A notification a read-all covers is
+    /// read unless the recipient marked it unread since, and its `read_at` is the time of the recipient's latest
+    /// read-all there.
     /// Timestamps come as binary `timestamptz` and are formatted in Swift (``TimestampColumn``).
     static let recipientColumns = """
         n.id, n.type, n.priority, n.title, n.message, n.data::text,
