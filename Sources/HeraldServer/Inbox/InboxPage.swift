@@ -38,35 +38,38 @@ public struct InboxPage: Sendable {
             guard let bytes = try nullable(type) else { throw PostgresDecodingError.Code.missingData }
             return bytes
         }
-        func timestamp(_ cell: ByteBuffer?) throws {
-            guard var cell else { return writer.null() }
-            guard cell.readableBytes == 8, let micros = cell.readInteger(as: Int64.self) else {
+        /// An `int8` or a `timestamptz` cell: both are 8 bytes, big-endian.
+        func int64(_ type: PostgresDataType) throws -> Int64? {
+            guard var bytes = try nullable(type) else { return nil }
+            guard bytes.readableBytes == 8, let value = bytes.readInteger(as: Int64.self) else {
                 throw PostgresDecodingError.Code.failure
             }
-            writer.timestamp(postgresMicroseconds: micros)
+            return value
+        }
+        func timestamp(_ micros: Int64?) {
+            if let micros { writer.timestamp(postgresMicroseconds: micros) } else { writer.null() }
         }
         var id: Int64 = 0
-        var readAt: ByteBuffer?
+        var readAt: Int64?
         writer.beginObject()
         for (member, key) in zip(InboxItem.Member.allCases, InboxItem.Member.keys) {
             writer.key(key)
             switch member {
             case .id:
-                var cell = try required(.int8)
-                guard cell.readableBytes == 8, let value = cell.readInteger(as: Int64.self) else {
-                    throw PostgresDecodingError.Code.failure
-                }
+                guard let value = try int64(.int8) else { throw PostgresDecodingError.Code.missingData }
                 id = value
                 writer.int(value)
             case .type, .priority, .title, .message: writer.string(utf8: try required(.text))
             case .actionURL, .locationID, .collapseKey: writer.string(utf8: try nullable(.text))
             case .data: writer.raw(utf8: try required(.text))
             case .isRead:
-                readAt = try nullable(.timestamptz)
+                readAt = try int64(.timestamptz)
                 writer.bool(readAt != nil)
-            case .readAt: try timestamp(readAt)
-            case .createdAt: try timestamp(try required(.timestamptz))
-            case .expiresAt, .deliveredAt: try timestamp(try nullable(.timestamptz))
+            case .readAt: timestamp(readAt)
+            case .createdAt:
+                guard let createdAt = try int64(.timestamptz) else { throw PostgresDecodingError.Code.missingData }
+                timestamp(createdAt)
+            case .expiresAt, .deliveredAt: timestamp(try int64(.timestamptz))
             }
         }
         writer.endObject()

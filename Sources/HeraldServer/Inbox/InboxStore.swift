@@ -64,13 +64,11 @@ public struct InboxStore: Sendable {
     {
         let page = InboxPageParameters(
             audiences: audiences(principal, locationID: filter.locationID), userID: principal.userID, filter: filter)
-        if filter.unreadOnly {
-            return try InboxPage(
-                rows: try await runner.rows(UnreadPageStatement(page: page), logger: logger, file: #fileID, line: #line)
-            )
-        }
-        return try InboxPage(
-            rows: try await runner.rows(InboxPageStatement(page: page), logger: logger, file: #fileID, line: #line))
+        let rows =
+            filter.unreadOnly
+            ? try await runner.rows(UnreadPageStatement(page: page), logger: logger, file: #fileID, line: #line)
+            : try await runner.rows(InboxPageStatement(page: page), logger: logger, file: #fileID, line: #line)
+        return try InboxPage(rows: rows)
     }
 
     /// Unread, unexpired, visible notifications of the principal: a few counter rows, whatever the size of the
