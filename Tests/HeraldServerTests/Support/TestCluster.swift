@@ -1,8 +1,9 @@
 import Foundation
-import HeraldServer
 import HeraldTestSupport
 import Logging
 import PostgresNIO
+
+@testable import HeraldServer
 
 /// The PostgreSQL cluster `make test` starts. Each test gets its own database, copied from a template that the
 /// real migrations built, so tests run in parallel without seeing each other's broadcasts.
@@ -74,7 +75,8 @@ actor TestCluster {
         counter += 1
         let name = "herald_t_\(getpid())_\(counter)"
         try await Self.withClient(database: "postgres") { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)"))
+            try await client.run(
+                PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)"), logger: Self.logger)
         }
         return name
     }
@@ -84,7 +86,7 @@ actor TestCluster {
         counter += 1
         let name = "herald_t_\(getpid())_\(counter)"
         try await Self.withClient(database: "postgres") { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+            try await client.run(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Self.logger)
         }
         return name
     }
@@ -95,7 +97,7 @@ actor TestCluster {
             let name = "herald_template_\(getpid())"
             try await Self.withClient(database: "postgres") { client in
                 try await Self.dropDatabasesOfFinishedRuns(client)
-                try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+                try await client.run(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Self.logger)
             }
             try await Self.withClient(database: name) { client in
                 try await MigrationStore(logger: Self.logger).migrate(try Self.migrations(), using: client)
@@ -120,7 +122,8 @@ extension TestCluster {
         for name in names {
             let parts = name.split(separator: "_")
             guard let pid = Int32(parts[2]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+            try await client.run(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
         }
     }
 }
