@@ -35,7 +35,7 @@ cluster: release postgres
 ## Builds, starts PostgreSQL under .data/, and runs the whole test suite against it.
 # The fault suites load both cores for a minute (1,000 sockets, real processes, PostgreSQL restarts); they run one
 # at a time after the rest, so their timings and the rest's do not disturb each other.
-FAULT_SUITES := RealtimeFaultTests|SlowConsumerCrowdTests|InstanceFailoverTests|ResourceExhaustionTests|RealtimeIsolationTests|ListenerStallTests
+FAULT_SUITES := RealtimeFaultTests|SlowConsumerCrowdTests|InstanceFailoverTests|ResourceExhaustionTests|RealtimeIsolationTests|ListenerStallTests|PublishStallTests
 
 ## Unit tests first (Swift and herald.js, no database, seconds), then the integration tests against PostgreSQL and
 ## live servers, then the fault suites one at a time.

@@ -50,11 +50,15 @@ public final class HeraldApp: Sendable {
     ) async throws -> HeraldApp {
         let databaseURL = try configuration.requireDatabase()
         let verifier = try await configuration.makeTokenVerifier()
+        let timeouts = DatabaseTimeouts(requestTimeout: configuration.requestTimeout)
+        let connectionLoops = ConnectionLoops(MultiThreadedEventLoopGroup.singleton)
         let postgres = PostgresClient(
             configuration: try DatabaseURL.configuration(
-                databaseURL, poolSize: configuration.databasePoolSize,
-                timeouts: DatabaseTimeouts(requestTimeout: configuration.requestTimeout)),
-            eventLoopGroup: ConnectionLoops(MultiThreadedEventLoopGroup.singleton), backgroundLogger: logger)
+                databaseURL, poolSize: configuration.databasePoolSize, timeouts: timeouts),
+            eventLoopGroup: connectionLoops, backgroundLogger: logger)
+        let commits = DedicatedConnection(
+            configuration: try DatabaseURL.dedicatedConfiguration(databaseURL, timeouts: timeouts),
+            loops: connectionLoops, logger: logger)
 
         let application = try await Application.make(.init(name: "production", arguments: ["herald"]))
         application.logger = logger
@@ -106,7 +110,8 @@ public final class HeraldApp: Sendable {
             DatabaseGateMiddleware(gate: gate), BearerAuthenticator(verifier: verifier, membership: membership))
         InboxController(
             store: inboxStore,
-            publisher: PublishStore(client: postgres, logger: logger, requestTimeout: configuration.requestTimeout),
+            publisher: PublishStore(
+                client: postgres, commits: commits, logger: logger, requestTimeout: configuration.requestTimeout),
             parser: parser,
             policy: policy,
             notifier: InboxNotifier(inbox: inboxStore, fanout: fanout, logger: logger), metrics: metrics
@@ -152,7 +157,7 @@ public final class HeraldApp: Sendable {
             application: application, http: http, registry: registry, host: configuration.host,
             port: configuration.port, logger: logger)
         var lifecycle = ServiceGroupConfiguration(
-            services: [postgres, gate, listener, lease, membership, journal, sweeper, server],
+            services: [postgres, commits, gate, listener, lease, membership, journal, sweeper, server],
             gracefulShutdownSignals: signals, logger: logger)
         // A service stuck in its shutdown (a database that stopped answering) cannot hold the process for ever.
         lifecycle.maximumGracefulShutdownDuration = .seconds(60)

@@ -16,7 +16,9 @@ public struct Setting: Sendable {
     public static let all: [Setting] = [
         Setting("DATABASE_URL", "PostgreSQL URL, e.g. postgres://user:pass@127.0.0.1:5432/herald"),
         Setting(
-            "DATABASE_POOL_SIZE", "PostgreSQL connections per instance (0: twice the cores, at least 4)", default: "0"),
+            "DATABASE_POOL_SIZE",
+            "pooled PostgreSQL connections per instance, besides its LISTEN and group-commit ones (0: twice the cores, "
+                + "at least 4)", default: "0"),
         Setting("HOST", "address to listen on", default: "127.0.0.1"),
         Setting("PORT", "port to listen on", default: "8000"),
         Setting("INSTANCE_ID", "name of this instance in status and logs (default: host-pid)"),

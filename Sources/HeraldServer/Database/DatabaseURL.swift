@@ -35,9 +35,27 @@ public enum DatabaseURL {
         configuration.options.maximumConnections = poolSize
         configuration.options.minimumConnections = 0
         configuration.options.keepAliveBehavior = keepAliveBehavior
-        configuration.options.connectTimeout = .seconds(3)
-        configuration.options.additionalStartupParameters = [Self.genericPlans] + (timeouts?.startupParameters ?? [])
+        configuration.options.connectTimeout = .seconds(connectSeconds)
+        configuration.options.additionalStartupParameters = startupParameters(timeouts)
         return configuration
+    }
+
+    /// A single connection's configuration for `text` that starts as a pooled one does (plans, time limits and
+    /// connect timeout): for a ``DedicatedConnection``, which does the pool's work outside it.
+    static func dedicatedConfiguration(
+        _ text: String, timeouts: DatabaseTimeouts
+    ) throws -> PostgresConnection.Configuration {
+        var configuration = try connectionConfiguration(text)
+        configuration.options.connectTimeout = .seconds(connectSeconds)
+        configuration.options.additionalStartupParameters = startupParameters(timeouts)
+        return configuration
+    }
+
+    /// How long opening a connection may take before the statement waiting for it fails.
+    private static let connectSeconds: Int64 = 3
+
+    private static func startupParameters(_ timeouts: DatabaseTimeouts?) -> [(String, String)] {
+        [genericPlans] + (timeouts?.startupParameters ?? [])
     }
 
     /// None: the pool sends no keep-alive queries.

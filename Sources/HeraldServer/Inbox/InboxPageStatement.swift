@@ -10,6 +10,9 @@ import PostgresNIO
 /// million-row sort per page. The plan stays on that range under PostgreSQL's generic plans too, whatever the
 /// shape of the data (Migrations/0003 says why; `QueryPlanTests` checks it).
 struct InboxPageStatement: PostgresPreparedStatement {
+    /// Spelled out: postgres-nio's default, `String(reflecting:)`, is built again at every execution.
+    static let name = "HeraldServer.InboxPageStatement"
+
     /// The row as it came: ``InboxPage`` writes its JSON straight from the cells.
     typealias Row = PostgresRow
 

@@ -19,6 +19,9 @@ import struct Vapor.Abort
 /// - The NOTIFYs are evaluated after the final sort by id (PostgreSQL postpones volatile output expressions past
 ///   a sort), so they queue in id order, which live delivery relies on.
 struct PublishBatchStatement: PostgresPreparedStatement {
+    /// Spelled out: postgres-nio's default, `String(reflecting:)`, is built again at every execution.
+    static let name = "HeraldServer.PublishBatchStatement"
+
     typealias Row = Int64
 
     /// One request's publish: the publication, its `expires_at` as the text the row stores

@@ -19,12 +19,15 @@ final class PublishBatcher<Item: Sendable>: Sendable {
     private let state: NIOLockedValueBox<PublishBatchState<Waiter>>
     private let timeout: Duration
     private let run: Run
+    private let stalledRun: @Sendable () -> Void
 
-    /// `timeout` bounds each batch's run; see ``stalled``.
-    init(maxBatch: Int, timeout: Duration, run: @escaping Run) {
+    /// `timeout` bounds each batch's run; see ``stalled``. `stalledRun` is told when a run missed it, so that what
+    /// the run holds (its connection) can be let go and the next batch does not wait behind it.
+    init(maxBatch: Int, timeout: Duration, run: @escaping Run, stalledRun: @escaping @Sendable () -> Void = {}) {
         self.state = NIOLockedValueBox(PublishBatchState(maxBatch: maxBatch))
         self.timeout = timeout
         self.run = run
+        self.stalledRun = stalledRun
     }
 
     /// What a batch's publishes are told when its run has not finished within the timeout. Batches run one at a
@@ -51,9 +54,13 @@ final class PublishBatcher<Item: Sendable>: Sendable {
         while true {
             let items = batch.map(\.item)
             let run = run
-            let results =
-                await Timebox.value(within: timeout) { await run(items) }
-                ?? items.map { _ in .failure(Self.stalled) }
+            let results: [Result<Int64, any Error>]
+            if let finished = await Timebox.value(within: timeout, { await run(items) }) {
+                results = finished
+            } else {
+                stalledRun()
+                results = items.map { _ in .failure(Self.stalled) }
+            }
             for (index, waiter) in batch.enumerated() {
                 waiter.continuation.resume(
                     with: index < results.count ? results[index] : .failure(BatchShort(expected: batch.count)))

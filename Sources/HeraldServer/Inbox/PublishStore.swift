@@ -15,15 +15,16 @@ public struct PublishStore: Sendable {
     private let logger: Logger
     private let batcher: PublishBatcher<PublishBatchStatement.Item>
 
-    /// `requestTimeout` (`REQUEST_TIMEOUT`) bounds a group commit's batch: past it, its publishes are answered and
-    /// the next batch goes ahead (``PublishBatcher/stalled``).
-    public init(client: PostgresClient, logger: Logger, requestTimeout: Double) {
+    /// `requestTimeout` (`REQUEST_TIMEOUT`) bounds a group commit's batch: past it, its publishes are answered, its
+    /// connection is closed, and the next batch goes ahead on a new one (``PublishBatcher/stalled``). The batches
+    /// run on `commits`, the rest on the pool.
+    init(client: PostgresClient, commits: DedicatedConnection, logger: Logger, requestTimeout: Double) {
         self.client = client
         self.logger = logger
-        self.batcher = PublishBatcher(maxBatch: Self.maxBatch, timeout: .milliseconds(Int64(requestTimeout * 1000))) {
-            items in
-            await Self.publishBatch(items, client: client, logger: logger)
-        }
+        self.batcher = PublishBatcher(
+            maxBatch: Self.maxBatch, timeout: .milliseconds(Int64(requestTimeout * 1000)),
+            run: { items in await Self.publishBatch(items, on: commits, logger: logger) },
+            stalledRun: { commits.discard() })
     }
 
     /// Stores `publication` and commits.
@@ -175,10 +176,10 @@ public struct PublishStore: Sendable {
     /// it: each goes again alone, so only the bad one is refused. A database that is unreachable, slow or locked
     /// fails them all alike, and they are not tried again.
     private static func publishBatch(
-        _ items: [PublishBatchStatement.Item], client: PostgresClient, logger: Logger
+        _ items: [PublishBatchStatement.Item], on commits: DedicatedConnection, logger: Logger
     ) async -> [Result<Int64, any Error>] {
         do {
-            let ids = try await client.rows(
+            let ids = try await commits.rows(
                 PublishBatchStatement(items: items, lockKey: publishLockKey), logger: logger)
             guard ids.count == items.count else {
                 let error = HeraldError.unavailable("the database stored fewer notifications than sent; publish again")
@@ -188,7 +189,7 @@ public struct PublishStore: Sendable {
         } catch {
             guard items.count > 1, DatabaseFailure(error) == .other else { return items.map { _ in .failure(error) } }
             var results: [Result<Int64, any Error>] = []
-            for item in items { results += await publishBatch([item], client: client, logger: logger) }
+            for item in items { results += await publishBatch([item], on: commits, logger: logger) }
             return results
         }
     }

@@ -4,6 +4,9 @@ import PostgresNIO
 /// most frequent REST read (every badge refresh and every connect of `herald.js`), and parsing and planning the
 /// statement with its `last_id` subquery cost more than running it.
 struct UnreadCountStatement: PostgresPreparedStatement {
+    /// Spelled out: postgres-nio's default, `String(reflecting:)`, is built again at every execution.
+    static let name = "HeraldServer.UnreadCountStatement"
+
     typealias Row = UnreadCount
 
     static let sql = "SELECT herald_unread_count($1, $2), \(InboxStore.newestID)"

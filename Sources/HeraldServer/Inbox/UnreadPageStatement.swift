@@ -6,6 +6,9 @@ import PostgresNIO
 /// rows read one by one are not even looked at for personal notifications), and the few receipts the recipient
 /// marked unread under the read watermark.
 struct UnreadPageStatement: PostgresPreparedStatement {
+    /// Spelled out: postgres-nio's default, `String(reflecting:)`, is built again at every execution.
+    static let name = "HeraldServer.UnreadPageStatement"
+
     /// The row as it came: ``InboxPage`` writes its JSON straight from the cells.
     typealias Row = PostgresRow
 

@@ -16,10 +16,12 @@ final class StallingProxy: Sendable {
         let links = NIOLockedValueBox([Link]())
     }
 
-    /// One proxied connection: whether the client sent `LISTEN` on it, whether it is stalled, and the local port
-    /// of its connection to PostgreSQL (the `client_port` PostgreSQL sees).
+    /// One proxied connection: whether the client sent `LISTEN` on it, or the publish lock of a group commit
+    /// (`pg_advisory_xact_lock`, in the statement it prepares), whether it is stalled, and the local port of its
+    /// connection to PostgreSQL (the `client_port` PostgreSQL sees).
     final class Link: Sendable {
         let carriedListen = NIOLockedValueBox(false)
+        let carriedCommits = NIOLockedValueBox(false)
         let stalled = NIOLockedValueBox(false)
         let upstreamPort = NIOLockedValueBox<Int?>(nil)
         let channels = NIOLockedValueBox<[any Channel]>([])
@@ -61,6 +63,13 @@ final class StallingProxy: Sendable {
     /// Stops every byte on the connections that carried a LISTEN, leaving them open.
     func stallListeners() {
         for link in shared.links.withLockedValue({ $0 }) where link.carriedListen.withLockedValue({ $0 }) {
+            link.stalled.withLockedValue { $0 = true }
+        }
+    }
+
+    /// Stops every byte on the connections that prepared the group commit's statement, leaving them open.
+    func stallCommits() {
+        for link in shared.links.withLockedValue({ $0 }) where link.carriedCommits.withLockedValue({ $0 }) {
             link.stalled.withLockedValue { $0 = true }
         }
     }
@@ -117,7 +126,12 @@ final class StallingProxy: Sendable {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let bytes = unwrapInboundIn(data)
-            if fromClient, bytes.readableBytesView.containsListen { link.carriedListen.withLockedValue { $0 = true } }
+            if fromClient, bytes.readableBytesView.contains("LISTEN") {
+                link.carriedListen.withLockedValue { $0 = true }
+            }
+            if fromClient, bytes.readableBytesView.contains("pg_advisory_xact_lock") {
+                link.carriedCommits.withLockedValue { $0 = true }
+            }
             guard !link.stalled.withLockedValue({ $0 }), let partner, let target = partner.context else { return }
             target.eventLoop.execute { target.writeAndFlush(NIOAny(bytes), promise: nil) }
         }
@@ -136,8 +150,8 @@ final class StallingProxy: Sendable {
 }
 
 extension ByteBufferView {
-    fileprivate var containsListen: Bool {
-        let needle = Array("LISTEN".utf8)
+    fileprivate func contains(_ text: String) -> Bool {
+        let needle = Array(text.utf8)
         guard count >= needle.count else { return false }
         let bytes = Array(self)
         return (0...(bytes.count - needle.count)).contains { bytes[$0..<$0 + needle.count].elementsEqual(needle) }

@@ -1,0 +1,48 @@
+import Foundation
+import HeraldServer
+import Testing
+
+/// The group commit's connection going silent without closing (a stalled proxy, a dropped route) must not hold
+/// the publishes after it: the stalled one is refused as unknown, its connection is dropped, and the next publish
+/// is stored on a new connection, with nothing stored twice or lost.
+@Suite("Publish stall", .serialized)
+struct PublishStallTests {
+    @Test("a publish on a silent connection is refused within the request's time, and the next one is stored")
+    func silentCommitConnection() async throws {
+        let database = try await TestCluster.shared.makeDatabase()
+        let proxy = try await StallingProxy.start(upstreamPort: try TestCluster.port)
+        var proxiedURL = URLComponents(string: try TestCluster.url(database: database))!
+        proxiedURL.port = proxy.port
+        let server = try await TestServer.start(
+            database: database, settings: ["DATABASE_URL": proxiedURL.string!, "REQUEST_TIMEOUT": "2"],
+            instance: "proxied")
+        do {
+            let admin = try await server.adminToken()
+            let first = try await server.publish(#"{"user_id":"stall","type":"system","title":"1","message":"m"}"#)
+
+            // The network goes silent for the connection that committed it, without closing it.
+            proxy.stallCommits()
+            let started = Date()
+            let refused = try await server.request(
+                .POST, "/api/v1/notifications", token: admin,
+                json: #"{"user_id":"stall","type":"system","title":"2","message":"m"}"#)
+            #expect(refused.status == .serviceUnavailable || refused.status == .gatewayTimeout, "\(refused.status)")
+            #expect(Date().timeIntervalSince(started) < 10)
+
+            // The next publish does not queue behind the stalled statement: it goes out on a new connection.
+            let after = try await server.publish(#"{"user_id":"stall","type":"system","title":"3","message":"m"}"#)
+            #expect(after[0] > first[0])
+            let token = try await server.token("stall")
+            let page = try await server.request(.GET, "/api/v1/notifications", token: token)
+            let titles = page.items.compactMap { $0["title"]?.stringValue }
+            // The stalled statement never reached PostgreSQL, so it is not stored: its client was told "unknown".
+            #expect(titles == ["3", "1"])
+        } catch {
+            await server.app.shutdown(timeout: .seconds(2))
+            await proxy.close()
+            throw error
+        }
+        await server.app.shutdown(timeout: .seconds(2))
+        await proxy.close()
+    }
+}
