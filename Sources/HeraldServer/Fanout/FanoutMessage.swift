@@ -152,7 +152,10 @@ public enum FanoutMessage: Sendable, Equatable {
 
     /// Parses a payload; `nil` for anything malformed (a foreign NOTIFY on the channel is ignored, not fatal).
     public init?(payload: String) {
-        let lines = payload.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Split as UTF-8: as `Character`s, every byte of every payload went through grapheme breaking.
+        let lines = payload.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+            String(Substring($0))
+        }
         guard let kind = lines.first else { return nil }
         switch kind {
         case "n":
