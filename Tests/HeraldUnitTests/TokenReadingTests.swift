@@ -75,8 +75,13 @@ struct TokenReadingTests {
             }
         }
         // The same payload with its signature altered is refused for the signature, before the claims are read.
+        // The first character is the one altered: all six of its bits are the signature's, where the last one of
+        // 32 bytes carries four, and an 'A' made a 'B' there is no longer canonical base64url (one run in 16 ended
+        // as "malformed token").
         let parts = token.split(separator: ".")
-        let altered = parts[0] + "." + parts[1] + "." + String(parts[2].dropLast()) + (parts[2].last == "A" ? "B" : "A")
+        let signature = parts[2]
+        let first: String = signature.first == "A" ? "B" : "A"
+        let altered = "\(parts[0]).\(parts[1]).\(first)\(signature.dropFirst())"
         #expect(throws: HeraldError.unauthorized("invalid signature")) { try verifier.verify(String(altered)) }
         // Padding on the signature is not base64url.
         #expect(throws: HeraldError.unauthorized("malformed token")) { try verifier.verify(token + "=") }
