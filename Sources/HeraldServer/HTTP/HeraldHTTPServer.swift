@@ -27,6 +27,8 @@ final class HeraldHTTPServer: Server, Sendable {
         var maxBodyBytes: Int
         var serverName = "herald"
         var shutdownTimeout: TimeAmount = .seconds(10)
+        /// Connections open at once, past which new ones are closed at accept (``ConnectionCapHandler``).
+        var connectionCap = ConnectionCapHandler.derivedCap()
     }
 
     private let application: Application
@@ -67,9 +69,11 @@ final class HeraldHTTPServer: Server, Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.maxMessagesPerRead, value: 256)
-            .serverChannelInitializer { channel in
+            .serverChannelInitializer { [connectionCap = configuration.connectionCap] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                    let handlers = channel.pipeline.syncOperations
+                    try handlers.addHandler(ConnectionCapHandler(cap: connectionCap))
+                    try handlers.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

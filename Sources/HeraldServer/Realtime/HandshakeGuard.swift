@@ -32,11 +32,8 @@ final class HandshakeGuard: Sendable {
 
     /// The soft open-file limit minus ``reservedDescriptors`` (at least 16).
     static func derivedCap() -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < 100_000_000 else {
-            return 1_000_000
-        }
-        return max(16, Int(limit.rlim_cur) - reservedDescriptors)
+        guard let limit = ConnectionCapHandler.openFileLimit() else { return 1_000_000 }
+        return max(16, limit - reservedDescriptors)
     }
 
     /// Throws the refusal for a handshake from `address`, or returns to let it through.
