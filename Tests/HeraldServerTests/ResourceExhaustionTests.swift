@@ -55,6 +55,8 @@ struct ResourceExhaustionTests {
         let descriptors =
             (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(herald.child.pid)/fd").count) ?? 0
         #expect(descriptors > 0 && descriptors <= 400 - 32, "\(descriptors) descriptors open of 400")
+        // Closed once at the cap, and said so once for the stretch, not once per connection.
+        #expect(herald.logs.components(separatedBy: "at the connection cap").count == 2)
         // Publish through the other instance: the starved one still delivers to the sockets it holds.
         let admin = try await minter.mint(sub: "admin", role: .admin)
         let answer = try await PortPublisher.publish(

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -17,7 +18,7 @@ struct ConnectionCapHandlerTests {
 
     @Test("past the cap a connection is closed at accept; a closed one frees its place")
     func cap() throws {
-        let listener = EmbeddedChannel(handler: ConnectionCapHandler(cap: 2))
+        let listener = EmbeddedChannel(handler: ConnectionCapHandler(cap: 2, logger: Logger(label: "test")))
         let accepted = try (0..<3).map { _ in try connection() }
         for connection in accepted { try listener.writeInbound(connection as any Channel) }
 

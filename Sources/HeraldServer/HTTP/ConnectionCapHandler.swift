@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -20,10 +21,15 @@ final class ConnectionCapHandler: ChannelInboundHandler {
     static let reservedDescriptors = 64
 
     let cap: Int
+    private let logger: Logger
     private let open = NIOLockedValueBox(0)
+    /// Whether the last connection accepted was closed for the cap: a stretch of refusals is logged once, when it
+    /// starts, so that an operator sees it without a line per connection.
+    private var refusing = false
 
-    init(cap: Int) {
+    init(cap: Int, logger: Logger) {
         self.cap = cap
+        self.logger = logger
     }
 
     /// The soft open-file limit less ``reservedDescriptors`` (at least 16).
@@ -47,10 +53,17 @@ final class ConnectionCapHandler: ChannelInboundHandler {
             return true
         }
         guard admitted else {
+            if !refusing {
+                refusing = true
+                logger.warning(
+                    "at the connection cap (the open-file limit less \(Self.reservedDescriptors)); closing new connections",
+                    metadata: ["cap": "\(cap)"])
+            }
             // As the accept handler itself closes a connection it could not set up.
             connection.close(promise: nil)
             return
         }
+        refusing = false
         let open = open
         connection.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
         context.fireChannelRead(data)

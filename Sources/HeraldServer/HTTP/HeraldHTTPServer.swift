@@ -69,10 +69,11 @@ final class HeraldHTTPServer: Server, Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.maxMessagesPerRead, value: 256)
-            .serverChannelInitializer { [connectionCap = configuration.connectionCap] channel in
+            .serverChannelInitializer {
+                [connectionCap = configuration.connectionCap, logger = application.logger] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handlers = channel.pipeline.syncOperations
-                    try handlers.addHandler(ConnectionCapHandler(cap: connectionCap))
+                    try handlers.addHandler(ConnectionCapHandler(cap: connectionCap, logger: logger))
                     try handlers.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
