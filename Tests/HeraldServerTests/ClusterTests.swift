@@ -221,11 +221,10 @@ struct ClusterTests {
     func databaseOutageReconciles() async throws {
         let database = try await TestCluster.shared.makeDatabase()
         let proxy = try await StallingProxy.start(upstreamPort: try TestCluster.port)
-        var proxiedURL = URLComponents(string: try TestCluster.url(database: database))!
-        proxiedURL.port = proxy.port
         let limit = ["WS_MAX_CONNECTIONS_PER_USER": "5", "WS_LIMIT_POLICY": "evict_oldest"]
         let cut = try await TestServer.start(
-            database: database, settings: limit.merging(["DATABASE_URL": proxiedURL.string!]) { $1 }, instance: "cut")
+            database: database, settings: limit.merging(["DATABASE_URL": try proxy.url(database: database)]) { $1 },
+            instance: "cut")
         let direct = try await TestServer.start(database: database, settings: limit, instance: "direct")
         do {
             let token = try await direct.token("outage")

@@ -12,10 +12,8 @@ struct ListenerStallTests {
         let database = try await TestCluster.shared.makeDatabase()
         let upstream = try TestCluster.port
         let proxy = try await StallingProxy.start(upstreamPort: upstream)
-        var proxiedURL = URLComponents(string: try TestCluster.url(database: database))!
-        proxiedURL.port = proxy.port
         let proxied = try await TestServer.start(
-            database: database, settings: ["DATABASE_URL": proxiedURL.string!], instance: "proxied")
+            database: database, settings: ["DATABASE_URL": try proxy.url(database: database)], instance: "proxied")
         let direct = try await TestServer.start(database: database, settings: [:], instance: "direct")
         do {
             let token = try await proxied.token("stalled", locations: ["S"])
@@ -66,10 +64,8 @@ struct ListenerStallTests {
     func unfetchable() async throws {
         let database = try await TestCluster.shared.makeDatabase()
         let proxy = try await StallingProxy.start(upstreamPort: try TestCluster.port)
-        var proxiedURL = URLComponents(string: try TestCluster.url(database: database))!
-        proxiedURL.port = proxy.port
         let proxied = try await TestServer.start(
-            database: database, settings: ["DATABASE_URL": proxiedURL.string!], instance: "proxied")
+            database: database, settings: ["DATABASE_URL": try proxy.url(database: database)], instance: "proxied")
         let direct = try await TestServer.start(database: database, settings: [:], instance: "direct")
         do {
             let socket = try await TestSocket.open(proxied, token: try await proxied.token("far"))

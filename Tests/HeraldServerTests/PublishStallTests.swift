@@ -11,10 +11,8 @@ struct PublishStallTests {
     func silentCommitConnection() async throws {
         let database = try await TestCluster.shared.makeDatabase()
         let proxy = try await StallingProxy.start(upstreamPort: try TestCluster.port)
-        var proxiedURL = URLComponents(string: try TestCluster.url(database: database))!
-        proxiedURL.port = proxy.port
         let server = try await TestServer.start(
-            database: database, settings: ["DATABASE_URL": proxiedURL.string!, "REQUEST_TIMEOUT": "2"],
+            database: database, settings: ["DATABASE_URL": try proxy.url(database: database), "REQUEST_TIMEOUT": "2"],
             instance: "proxied")
         do {
             let admin = try await server.adminToken()

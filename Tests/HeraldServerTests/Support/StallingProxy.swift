@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -58,6 +59,13 @@ final class StallingProxy: Sendable {
             }
             .bind(host: "127.0.0.1", port: 0).get()
         return StallingProxy(port: server.localAddress!.port!, server: server, shared: shared)
+    }
+
+    /// `database`'s URL with its port pointed at this proxy, for a server whose PostgreSQL connections go through it.
+    func url(database: String) throws -> String {
+        var url = URLComponents(string: try TestCluster.url(database: database))!
+        url.port = port
+        return url.string!
     }
 
     /// Stops every byte on the connections that carried a LISTEN, leaving them open.
