@@ -44,30 +44,47 @@ final class PublishBatcher<Item: Sendable>: Sendable {
     func submit(_ item: Item) async throws -> Int64 {
         try await withCheckedThrowingContinuation { continuation in
             let batch = state.withLockedValue { $0.submit(Waiter(item: item, continuation: continuation)) }
-            if let batch { Task { await self.drive(batch) } }
+            if let batch { start(batch) }
         }
     }
 
-    /// Runs batches until none waits. One task per busy stretch, not per publish.
-    private func drive(_ first: [Waiter]) async {
-        var batch = first
-        while true {
-            let items = batch.map(\.item)
-            let run = run
-            let results: [Result<Int64, any Error>]
-            if let finished = await Timebox.value(within: timeout, { await run(items) }) {
-                results = finished
-            } else {
-                stalledRun()
-                results = items.map { _ in .failure(Self.stalled) }
+    /// Runs `batch` in a task of its own against a timer (``DeadlineTimer``, on the caller's event loop).
+    /// Whichever ends first answers the batch's publishes and starts the next batch; the other finds it answered.
+    /// A run that missed the timer is left to finish on its own.
+    ///
+    /// One task per batch and one loop timer: a time box around the run (``Timebox``) cost each batch a second
+    /// task, a continuation and a lock of its own, 2 % of a publish's samples at 1,000 publishes a second.
+    private func start(_ batch: [Waiter]) {
+        let answered = NIOLockedValueBox(false)
+        // True for the first of the run and the timer to ask, false for the other.
+        let claim = { @Sendable in
+            answered.withLockedValue { done in
+                defer { done = true }
+                return !done
             }
-            for (index, waiter) in batch.enumerated() {
-                waiter.continuation.resume(
-                    with: index < results.count ? results[index] : .failure(BatchShort(expected: batch.count)))
-            }
-            guard let next = state.withLockedValue({ $0.finished() }) else { return }
-            batch = next
         }
+        let items = batch.map(\.item)
+        let timer = DeadlineTimer(after: timeout) {
+            guard claim() else { return }
+            self.stalledRun()
+            self.finish(batch, items.map { _ in .failure(Self.stalled) })
+        }
+        let run = run
+        Task {
+            let results = await run(items)
+            timer.cancel()
+            guard claim() else { return }
+            self.finish(batch, results)
+        }
+    }
+
+    /// Answers each of `batch`'s publishes, then starts the batch that gathered meanwhile, if any.
+    private func finish(_ batch: [Waiter], _ results: [Result<Int64, any Error>]) {
+        for (index, waiter) in batch.enumerated() {
+            waiter.continuation.resume(
+                with: index < results.count ? results[index] : .failure(BatchShort(expected: batch.count)))
+        }
+        if let next = state.withLockedValue({ $0.finished() }) { start(next) }
     }
 
     /// The batch's run returned fewer results than items: those without one fail rather than wait for ever.
