@@ -11,7 +11,8 @@ struct RandomUUIDTests {
     func versionVariantAndSpread() {
         let ids = (0..<10_000).map { _ in UUID.random() }
         for id in ids.prefix(100) {
-            let text = id.uuidString.lowercased()
+            let text = id.lowercasedString
+            #expect(text == id.uuidString.lowercased())
             let groups = text.split(separator: "-")
             #expect(groups.map(\.count) == [8, 4, 4, 4, 12])
             #expect(groups[2].first == "4")

@@ -70,7 +70,7 @@ struct SessionsController: Sendable {
             writer.key("message")
             writer.string("Session closing")
             writer.key("session_id")
-            writer.string(id.uuidString.lowercased())
+            writer.string(id.lowercasedString)
         }
     }
 
@@ -178,7 +178,7 @@ struct SessionsController: Sendable {
     static func write(_ session: ClusterStore.Session, to writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("session_id")
-        writer.string(session.sessionID.uuidString.lowercased())
+        writer.string(session.sessionID.lowercasedString)
         writer.key("user_id")
         writer.string(session.userID)
         writer.key("instance")

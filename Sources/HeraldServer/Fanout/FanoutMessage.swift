@@ -100,7 +100,7 @@ public enum FanoutMessage: Sendable, Equatable {
             switch order.target {
             case .sockets(let incarnation, let localIDs):
                 writer.key("i")
-                writer.string(incarnation.uuidString.lowercased())
+                writer.string(incarnation.lowercasedString)
                 writer.key("l")
                 writer.beginArray()
                 for id in localIDs { writer.string(String(id)) }

@@ -114,7 +114,7 @@ final class SessionHandler: ChannelInboundHandler, Identifiable {
         let actions = machine.activated()
         write(
             ServerFrame.connection(
-                sessionID: sessionID.uuidString.lowercased(), principal: principal,
+                sessionID: sessionID.lowercasedString, principal: principal,
                 heartbeatInterval: services.heartbeatInterval), .connection)
         shard.expire(self)
         perform(actions)
