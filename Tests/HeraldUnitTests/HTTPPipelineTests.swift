@@ -52,7 +52,7 @@ struct HTTPPipelineTests {
                 ) { _ in ConformanceEchoHandler() }
             }
             try HeraldHTTPServer.configure(
-                channel, application: app, responder: app.responder.current, sockets: sockets,
+                channel, application: app, responder: HeraldResponder(application: app), sockets: sockets,
                 configuration: .init(maxBodyBytes: 16))
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         }

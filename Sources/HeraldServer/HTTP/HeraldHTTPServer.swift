@@ -18,7 +18,8 @@ import Vapor
 ///         → SocketHandshakeHandler → ResponderHandler → NIOCloseOnErrorHandler
 ///
 /// and a handshake for one of `sockets`' paths is answered by ``SocketHandshakeHandler`` on the event loop, at any
-/// request of a kept-alive connection; everything else reaches Vapor's responder through ``ResponderHandler``.
+/// request of a kept-alive connection; everything else reaches Vapor's router and middleware through
+/// ``ResponderHandler`` and ``HeraldResponder``.
 ///
 /// Shutdown is Vapor's: the listening socket closes, every connection is asked to quiesce (an idle one closes, a
 /// busy one after its response) and the server waits for them, at most `shutdownTimeout`.
@@ -63,8 +64,8 @@ final class HeraldHTTPServer: Server, Sendable {
 
     func start(address: BindAddress?) async throws {
         let quiesce = ServerQuiescingHelper(group: application.eventLoopGroup)
-        // Made once: each `current` builds a new responder, its router included.
-        let responder = application.responder.current
+        // Made once, from the routes and middleware registered by now.
+        let responder = HeraldResponder(application: application)
         let bootstrap = ServerBootstrap(group: application.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -148,7 +149,7 @@ final class HeraldHTTPServer: Server, Sendable {
     /// One connection's HTTP pipeline. The request decoder forwards what follows a handshake as bytes, so a
     /// socket's first frames are not lost if they came in the same read.
     static func configure(
-        _ channel: any Channel, application: Application, responder: any Responder, sockets: SocketEndpoints,
+        _ channel: any Channel, application: Application, responder: HeraldResponder, sockets: SocketEndpoints,
         configuration: Configuration
     ) throws {
         let encoder = HTTPResponseEncoder()

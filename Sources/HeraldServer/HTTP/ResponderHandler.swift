@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 import Vapor
 
-/// Hands each HTTP/1 request to Vapor's responder (its router, the middleware, Herald's routes) and writes the
+/// Hands each HTTP/1 request to ``HeraldResponder`` (Vapor's router and middleware, Herald's routes) and writes the
 /// response back: the part of Vapor's own HTTP pipeline that Herald uses, kept once ``HeraldHTTPServer`` took the
 /// pipeline over so that socket handshakes never enter Vapor's (``SocketHandshakeHandler``).
 ///
@@ -24,12 +24,12 @@ final class ResponderHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private let application: Application
-    private let responder: any Responder
+    private let responder: HeraldResponder
     private let maxBodyBytes: Int
     private let writer: ResponseWriter
     private var state = State.idle
 
-    init(application: Application, responder: any Responder, maxBodyBytes: Int, writer: ResponseWriter) {
+    init(application: Application, responder: HeraldResponder, maxBodyBytes: Int, writer: ResponseWriter) {
         self.application = application
         self.responder = responder
         self.maxBodyBytes = maxBodyBytes
@@ -70,8 +70,8 @@ final class ResponderHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(to head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
-        // The request's id is chosen once, here: without the header, Vapor's `Request` draws a UUID of its own
-        // that ``RequestLogMiddleware`` would replace with another.
+        // The request's id is chosen once, here, and checked: Vapor's `Request` takes the header as its `id` and
+        // its logger's `request-id` unchecked, and draws a UUID of its own without it.
         var headers = head.headers
         headers.replaceOrAdd(name: RequestLogMiddleware.header, value: RequestLogMiddleware.requestID(headers))
         // `URI(path:)`, not `URI(string:)`: a request target has no scheme, so `//x/y` is a path, not a host.
@@ -80,7 +80,7 @@ final class ResponderHandler: ChannelInboundHandler, RemovableChannelHandler {
             headersNoUpdate: headers, collectedBody: body, remoteAddress: context.channel.remoteAddress,
             logger: application.logger, byteBufferAllocator: context.channel.allocator, on: context.eventLoop)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
+        responder.respond(to: request, target: head.uri).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = bound.value
             let response: Response
             switch result {
