@@ -13,9 +13,7 @@ struct TimestampColumn: PostgresDecodable {
         context: PostgresDecodingContext<some PostgresJSONDecoder>
     ) throws {
         guard type == .timestamptz else { throw PostgresDecodingError.Code.typeMismatch }
-        guard format == .binary, buffer.readableBytes == 8, let micros = buffer.readInteger(as: Int64.self) else {
-            throw PostgresDecodingError.Code.failure
-        }
-        text = Timestamp.string(postgresMicroseconds: micros)
+        guard format == .binary else { throw PostgresDecodingError.Code.failure }
+        text = Timestamp.string(postgresMicroseconds: try buffer.binaryInt64())
     }
 }

@@ -1,9 +1,10 @@
 import Logging
 import Vapor
 
-/// Gives every request an id and one access-log line. The id is the caller's `X-Request-Id` when it looks like
-/// one (so a trace crosses nginx and backend services), otherwise a new one; it goes on the request's logger,
-/// so every line logged for the request carries it, and back on the response. The client address is
+/// Writes every request's access-log line and puts its id back on the response. The id is the caller's
+/// `X-Request-Id` when it looks like one (so a trace crosses nginx and backend services), otherwise a new one
+/// (``requestID(_:)``, chosen by ``ResponderHandler``); it is on the request's logger, so every line logged for
+/// the request carries it. The client address is
 /// ``ClientAddress``'s. Query strings are logged through
 /// ``LogRedactor`` like everything else, so `?token=` never reaches the log.
 ///
@@ -16,8 +17,9 @@ struct RequestLogMiddleware: Middleware {
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let started = ContinuousClock.now
-        let id = Self.requestID(request)
-        request.logger[metadataKey: "request-id"] = .string(id)
+        // ``ResponderHandler`` chose the id (``requestID(_:)``) and put it in the request's header, from which
+        // Vapor made it the request's `id` and its logger's `request-id`.
+        let id = request.id
         return next.respond(to: request).map { response in
             response.headers.replaceOrAdd(name: Self.header, value: id)
             log(request, response, since: started)
@@ -63,12 +65,9 @@ struct RequestLogMiddleware: Middleware {
         logger.log(level: level, "request", metadata: metadata)
     }
 
-    /// The caller's id if it is 1 to 128 characters of letters, digits, `-`, `_`, `.` or `:`; otherwise a new one
-    /// (Vapor copies the header into its logger unchecked, so its value cannot be trusted here).
-    static func requestID(_ request: Request) -> String {
-        requestID(request.headers)
-    }
-
+    /// The caller's id if it is 1 to 128 characters of letters, digits, `-`, `_`, `.` or `:`; otherwise a new one.
+    /// Vapor copies the header into its logger unchecked, so a request's header is replaced with this before Vapor
+    /// sees it.
     static func requestID(_ headers: HTTPHeaders) -> String {
         if let given = headers.first(name: header), (1...128).contains(given.utf8.count),
             given.utf8.allSatisfy({ byte in
@@ -80,6 +79,6 @@ struct RequestLogMiddleware: Middleware {
         {
             return given
         }
-        return UUID.random().uuidString.lowercased()
+        return UUID.random().lowercasedString
     }
 }

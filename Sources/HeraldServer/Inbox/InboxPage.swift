@@ -38,13 +38,12 @@ public struct InboxPage: Sendable {
             guard let bytes = try nullable(type) else { throw PostgresDecodingError.Code.missingData }
             return bytes
         }
-        /// An `int8` or a `timestamptz` cell: both are 8 bytes, big-endian.
+        /// An `int8` or a `timestamptz` cell.
         func int64(_ type: PostgresDataType) throws -> Int64? {
-            guard var bytes = try nullable(type) else { return nil }
-            guard bytes.readableBytes == 8, let value = bytes.readInteger(as: Int64.self) else {
-                throw PostgresDecodingError.Code.failure
-            }
-            return value
+            try nullable(type)?.binaryInt64()
+        }
+        func requiredInt64(_ type: PostgresDataType) throws -> Int64 {
+            try required(type).binaryInt64()
         }
         func timestamp(_ micros: Int64?) {
             if let micros { writer.timestamp(postgresMicroseconds: micros) } else { writer.null() }
@@ -56,9 +55,8 @@ public struct InboxPage: Sendable {
             writer.key(key)
             switch member {
             case .id:
-                guard let value = try int64(.int8) else { throw PostgresDecodingError.Code.missingData }
-                id = value
-                writer.int(value)
+                id = try requiredInt64(.int8)
+                writer.int(id)
             case .type, .priority, .title, .message: writer.string(utf8: try required(.text))
             case .actionURL, .locationID, .collapseKey: writer.string(utf8: try nullable(.text))
             case .data: writer.raw(utf8: try required(.text))
@@ -66,9 +64,7 @@ public struct InboxPage: Sendable {
                 readAt = try int64(.timestamptz)
                 writer.bool(readAt != nil)
             case .readAt: timestamp(readAt)
-            case .createdAt:
-                guard let createdAt = try int64(.timestamptz) else { throw PostgresDecodingError.Code.missingData }
-                timestamp(createdAt)
+            case .createdAt: timestamp(try requiredInt64(.timestamptz))
             case .expiresAt, .deliveredAt: timestamp(try int64(.timestamptz))
             }
         }
