@@ -40,16 +40,27 @@ public struct BearerAuthenticator: Middleware {
         guard let header = request.headers.first(name: .authorization) else {
             throw HeraldError.unauthorized("Not authenticated")
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw HeraldError.unauthorized("Invalid authentication scheme")
-        }
-        // Spaces around the token are dropped by hand: Foundation's `trimmingCharacters` cost more than the token
-        // cache's lookup.
-        var token = parts[1]
-        while token.first == " " || token.first == "\t" { token.removeFirst() }
-        while token.last == " " || token.last == "\t" { token.removeLast() }
-        return try verifier.verify(String(token), remember: true)
+        return try verifier.verify(Self.token(authorization: header), remember: true)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (the scheme in any case, spaces and tabs around the
+    /// token dropped).
+    ///
+    /// Read as UTF-8: splitting the header as `Character`s ran every request's few hundred bytes of token through
+    /// grapheme breaking, and Foundation's `trimmingCharacters` cost more than the token cache's lookup.
+    static func token(authorization header: String) throws -> String {
+        let utf8 = header.utf8
+        let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let start = utf8.firstIndex { $0 != UInt8(ascii: " ") } ?? utf8.endIndex
+        let schemeEnd = utf8[start...].firstIndex(of: UInt8(ascii: " ")) ?? utf8.endIndex
+        let scheme = utf8[start..<schemeEnd]
+        // `| 0x20` lowers an ASCII letter and leaves a byte that is not one unequal to every letter of "bearer".
+        let isBearer =
+            scheme.count == 6 && zip(scheme, "bearer".utf8).allSatisfy { byte, letter in byte | 0x20 == letter }
+        var token = utf8[schemeEnd...].drop { blank($0) }
+        while let last = token.last, blank(last) { token = token.dropLast() }
+        guard isBearer, !token.isEmpty else { throw HeraldError.unauthorized("Invalid authentication scheme") }
+        return String(Substring(token))
     }
 
     enum PrincipalKey: StorageKey {
