@@ -71,8 +71,9 @@ final class PublishBatcher<Item: Sendable>: Sendable {
             guard race.withLockedValue({ $0.claim() }) else { return }
             self.finish(batch, results)
         }
-        // Answered already: by the timer, before the task was stored, whose run is cancelled here (cancelling a
-        // run that has finished does nothing).
+        // Answered already: by the timer before the task was stored, so its run is cancelled here; or by the run
+        // itself, whose task is then past its run, and what it still does (answering, starting the next batch in a
+        // task of its own) heeds no cancellation.
         let answered = race.withLockedValue { race in
             race.task = task
             return race.answered
