@@ -26,6 +26,8 @@ struct TimeboxTests {
     static func answers(onLoop: Bool) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let executor: (any TaskExecutor)? = onLoop ? LoopExecutor(group.next()) : nil
+        // Held, not dropped, so the operation stays unfinished until the answer is in, and is then let go.
+        let stuck = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
         let (quick, never, onTheLoop) = await withTaskExecutorPreference(executor) {
             () async -> (Int?, Int?, Bool) in
             let onTheLoop = MultiThreadedEventLoopGroup.currentEventLoop != nil
@@ -34,9 +36,10 @@ struct TimeboxTests {
             let started = clock.now
             // An operation that never finishes, as a query on a connection whose peer went silent.
             let never = await Timebox.value(within: .milliseconds(100)) { () async -> Int in
-                await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+                await withCheckedContinuation { continuation in stuck.withLockedValue { $0 = continuation } }
                 return 1
             }
+            stuck.withLockedValue { $0 }?.resume()
             #expect(clock.now - started < .seconds(10))
             return (quick, never, onTheLoop)
         }
