@@ -10,9 +10,8 @@ import Vapor
 ///   reads `request.url.path`, which asks Foundation's `URLComponents` to percent-decode the whole path: 2 % of a
 ///   publish's server CPU. Here only a path that holds a `%` is decoded; one that does not decode (`%zz`) goes
 ///   to Vapor's responder, as every request this finds no route for does.
-/// - **Vapor's request series** (`http_requests_total`, `http_request_errors_total`,
-///   `http_request_duration_seconds`, labelled with the method, the route's path and the status) are kept, with
-///   each route's path label written once, not at every request from its components.
+/// - **Vapor's request series** are kept (``RequestSeries``), with each route's path label written once, not at
+///   every request from its components.
 ///
 /// A HEAD request takes the HEAD route if there is one, otherwise the GET route, as in Vapor. A request this finds
 /// no route for is handed to Vapor's own responder, which looks again its own way: what Vapor would have routed is
@@ -22,15 +21,13 @@ struct HeraldResponder: Sendable {
     private struct CachedRoute: Sendable {
         let route: Route
         let responder: any Responder
-        /// The route's `path` label, as Vapor writes it: `/api/v1/notifications/:id/read`.
-        let metricsPath: String
+        let series: RequestSeries
     }
 
     private let router: TrieRouter<CachedRoute>
     /// Vapor's responder, for what this finds no route for.
     private let fallback: any Responder
     private let reportMetrics: Bool
-    private let metrics: any MetricsFactory
 
     /// The application's routes behind its middleware, as registered when this is made. `metrics` receives the
     /// request series (swift-metrics' global factory, which `herald serve` bootstraps, as Vapor's own).
@@ -42,7 +39,9 @@ struct HeraldResponder: Sendable {
         for route in routes.all {
             let cached = CachedRoute(
                 route: route, responder: middleware.makeResponder(chainingTo: route.responder),
-                metricsPath: "/" + route.path.map(\.description).joined(separator: "/"))
+                series: RequestSeries(
+                    method: route.method.rawValue, path: Self.seriesPath(route.path.map(\.description)),
+                    factory: metrics))
             // Vapor drops empty constants (a route registered as "a//b" is "a/b").
             let path = route.path.filter { component in
                 if case .constant(let text) = component { return !text.isEmpty }
@@ -53,7 +52,11 @@ struct HeraldResponder: Sendable {
         self.router = router
         self.fallback = application.responder.current
         self.reportMetrics = application.http.server.configuration.reportMetrics
-        self.metrics = metrics
+    }
+
+    /// A route's `path` label, as Vapor writes it: `/api/v1/notifications/:id/read`.
+    static func seriesPath(_ components: [String]) -> String {
+        "/" + components.joined(separator: "/")
     }
 
     /// Answers `request`, whose request target (`/path?query`) is `target`.
@@ -73,7 +76,7 @@ struct HeraldResponder: Sendable {
             case .success(let response): status = response.status.code
             case .failure: status = HTTPResponseStatus.internalServerError.code
             }
-            record(method: request.method.rawValue, path: found.metricsPath, status: status, since: started)
+            found.series.record(status: status, since: started)
         }
     }
 
@@ -91,25 +94,11 @@ struct HeraldResponder: Sendable {
     /// The non-empty segments of `target`'s percent-decoded path; `nil` when it does not decode. The path is
     /// decoded before it is split, as Vapor's is, so `%2F` separates segments too.
     static func pathSegments(of target: String) -> [String]? {
-        let utf8 = target.utf8
-        let end = utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? utf8.endIndex
-        var path = Substring(utf8[..<end])
+        var path = RequestTarget.path(of: target)
         if path.utf8.contains(UInt8(ascii: "%")) {
             guard let decoded = path.removingPercentEncoding else { return nil }
             path = Substring(decoded)
         }
         return path.utf8.split(separator: UInt8(ascii: "/")).map { String(Substring($0)) }
-    }
-
-    private func record(method: String, path: String, status: UInt, since started: UInt64) {
-        let dimensions = [("method", method), ("path", path), ("status", String(status))]
-        Counter(label: "http_requests_total", dimensions: dimensions, factory: metrics).increment()
-        if status >= 500 {
-            Counter(label: "http_request_errors_total", dimensions: dimensions, factory: metrics).increment()
-        }
-        Timer(
-            label: "http_request_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds,
-            factory: metrics
-        ).recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
     }
 }

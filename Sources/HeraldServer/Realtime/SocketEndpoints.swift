@@ -27,7 +27,7 @@ struct SocketEndpoints: Sendable {
     /// `Connection: upgrade`) for one of the paths. Anything else goes on to Vapor.
     func endpoint(for head: HTTPRequestHead) -> Accept? {
         guard head.method == .GET, !routes.isEmpty else { return nil }
-        guard let accept = routes[Self.key(SocketHandshake.path(of: head.uri))] else { return nil }
+        guard let accept = routes[Self.key(RequestTarget.path(of: head.uri))] else { return nil }
         let upgrade = head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
         let connection = head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
         return upgrade && connection ? accept : nil

@@ -3,9 +3,10 @@ import Testing
 
 @testable import HeraldServer
 
-/// Where a handshake's path ends and its query begins: the path picks the endpoint, the query carries the token.
-@Suite("Socket handshake target")
-struct SocketHandshakeTests {
+/// Where a request target's path ends and its query begins: for a handshake the path picks the endpoint and the
+/// query carries the token; for a request answered ahead of Vapor the path picks the route.
+@Suite("Request target")
+struct RequestTargetTests {
     private func handshake(_ uri: String) -> SocketHandshake {
         SocketHandshake(head: HTTPRequestHead(version: .http1_1, method: .GET, uri: uri), peer: nil)
     }
@@ -25,6 +26,7 @@ struct SocketHandshakeTests {
         let parts = handshake(uri)
         #expect(parts.path == path[...])
         #expect(parts.query == query.map { $0[...] })
-        #expect(SocketHandshake.path(of: uri) == path[...])
+        #expect(RequestTarget.path(of: uri) == path[...])
+        #expect(RequestTarget.query(of: uri) == query.map { $0[...] })
     }
 }
