@@ -26,7 +26,7 @@ struct HTTPPipelineTests {
         let calls = NIOLockedValueBox(0)
         let metrics = HeraldMetrics()
 
-        init(app: Application) throws {
+        init(app: Application, direct: DirectRoutes? = nil) throws {
             self.app = app
             app.middleware = Middlewares()
             let calls = calls
@@ -53,7 +53,7 @@ struct HTTPPipelineTests {
             }
             try HeraldHTTPServer.configure(
                 channel, application: app, responder: HeraldResponder(application: app), sockets: sockets,
-                configuration: .init(maxBodyBytes: 16))
+                configuration: .init(maxBodyBytes: 16, direct: direct))
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         }
 
@@ -81,10 +81,13 @@ struct HTTPPipelineTests {
         var isOpen: Bool { channel.isActive }
     }
 
-    static func with(_ body: (Connection) throws -> Void) async throws {
+    /// Runs `body` with a connection; `direct`, made for the application, answers ahead of Vapor's responder.
+    static func with(
+        direct: ((Application) -> DirectRoutes)? = nil, _ body: (Connection) throws -> Void
+    ) async throws {
         let app = try await Application.make(.testing)
         do {
-            try body(try Connection(app: app))
+            try body(try Connection(app: app, direct: direct?(app)))
         } catch {
             try await app.asyncShutdown()
             throw error

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -71,7 +72,8 @@ public final class HeraldApp: Sendable {
         let inboxStore = InboxStore(client: postgres, logger: logger)
         let fanout = FanoutStore(client: postgres, logger: logger)
         let gate = DatabaseGate(logger: logger, probe: { await fanout.isReachable() })
-        application.middleware.use(HeraldErrorMiddleware(metrics: metrics, gate: gate))
+        let errors = HeraldErrorMiddleware(metrics: metrics, gate: gate)
+        application.middleware.use(errors)
 
         let parser = PublicationParser(notificationTypes: configuration.notificationTypes)
         let policy = PublishPolicy(membership: membership)
@@ -108,10 +110,11 @@ public final class HeraldApp: Sendable {
         let api = timed.grouped("api", "v1")
         let authenticated = api.grouped(
             DatabaseGateMiddleware(gate: gate), BearerAuthenticator(verifier: verifier, membership: membership))
+        let publisher = PublishStore(
+            client: postgres, commits: commits, logger: logger, requestTimeout: configuration.requestTimeout)
         InboxController(
             store: inboxStore,
-            publisher: PublishStore(
-                client: postgres, commits: commits, logger: logger, requestTimeout: configuration.requestTimeout),
+            publisher: publisher,
             parser: parser,
             policy: policy,
             notifier: InboxNotifier(inbox: inboxStore, fanout: fanout, logger: logger), metrics: metrics
@@ -150,8 +153,17 @@ public final class HeraldApp: Sendable {
         application.middleware.use(MethodNotAllowedMiddleware(routes: application.routes.all))
         registry.startHeartbeats(interval: configuration.heartbeatInterval)
 
+        let direct = DirectRoutes(
+            [
+                PublishRoute(
+                    gate: gate, verifier: verifier, membership: membership, parser: parser, publisher: publisher,
+                    metrics: metrics)
+            ],
+            requestTimeout: configuration.requestTimeout, errors: errors, clients: clients, logger: logger,
+            metrics: application.http.server.configuration.reportMetrics ? MetricsSystem.factory : nil)
         let http = HeraldHTTPServer(
-            application: application, sockets: sockets, configuration: .init(maxBodyBytes: Self.maxBodyBytes))
+            application: application, sockets: sockets,
+            configuration: .init(maxBodyBytes: Self.maxBodyBytes, direct: direct))
         application.servers.use { _ in http }
         let server = HTTPServerService(
             application: application, http: http, registry: registry, host: configuration.host,

@@ -37,10 +37,14 @@ public struct BearerAuthenticator: Middleware {
     }
 
     private func authenticate(_ request: Request) throws -> Principal {
-        guard let header = request.headers.first(name: .authorization) else {
-            throw HeraldError.unauthorized("Not authenticated")
-        }
-        return try verifier.verify(Self.token(authorization: header), remember: true)
+        try Self.principal(authorization: request.headers.first(name: .authorization), verifier: verifier)
+    }
+
+    /// The caller an `Authorization` header names, verified (and remembered, for its next request); also for the
+    /// route answered without a Vapor `Request` (``PublishRoute``).
+    static func principal(authorization header: String?, verifier: TokenVerifier) throws -> Principal {
+        guard let header else { throw HeraldError.unauthorized("Not authenticated") }
+        return try verifier.verify(token(authorization: header), remember: true)
     }
 
     /// The token of an `Authorization: Bearer <token>` header (the scheme in any case, spaces and tabs around the

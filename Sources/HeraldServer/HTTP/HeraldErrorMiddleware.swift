@@ -18,10 +18,13 @@ public struct HeraldErrorMiddleware: Middleware {
     }
 
     public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
-        next.respond(to: request).flatMapErrorThrowing { error in response(to: error, of: request) }
+        next.respond(to: request).flatMapErrorThrowing { error in response(to: error, logger: request.logger) }
     }
 
-    private func response(to error: any Error, of request: Request) -> Response {
+    /// The response for a route's `error`, logged on `logger` (the request's) as its kind deserves, a database
+    /// failure counted and reported to the gate: for Vapor's routes and the ones answered ahead of it
+    /// (``DirectRoutes``) alike.
+    func response(to error: any Error, logger: Logger) -> Response {
         let mapped = Self.map(error)
         if let failure = DatabaseFailure(error) {
             metrics.databaseError("rest")
@@ -29,15 +32,15 @@ public struct HeraldErrorMiddleware: Middleware {
             switch failure {
             case .unreachable:
                 // The gate logs the outage once; each refused request is only worth a debug line.
-                request.logger.debug("database unavailable", metadata: ["error": "\(detail)"])
+                logger.debug("database unavailable", metadata: ["error": "\(detail)"])
                 gate.reportFailure()
             case .timedOut, .busy:
-                request.logger.warning("database statement gave up", metadata: ["error": "\(detail)"])
+                logger.warning("database statement gave up", metadata: ["error": "\(detail)"])
             case .other:
-                request.logger.error("database statement failed", metadata: ["error": "\(detail)"])
+                logger.error("database statement failed", metadata: ["error": "\(detail)"])
             }
         } else if mapped.status == .internalServerError {
-            request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
         }
         return Self.response(to: error, mapped: mapped)
     }

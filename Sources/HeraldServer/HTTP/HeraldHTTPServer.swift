@@ -18,8 +18,9 @@ import Vapor
 ///         → SocketHandshakeHandler → ResponderHandler → NIOCloseOnErrorHandler
 ///
 /// and a handshake for one of `sockets`' paths is answered by ``SocketHandshakeHandler`` on the event loop, at any
-/// request of a kept-alive connection; everything else reaches Vapor's router and middleware through
-/// ``ResponderHandler`` and ``HeraldResponder``.
+/// request of a kept-alive connection; a request one of the ``DirectRoutes`` takes is answered by it, also on the
+/// loop; everything else reaches Vapor's router and middleware through ``ResponderHandler`` and
+/// ``HeraldResponder``.
 ///
 /// Shutdown is Vapor's: the listening socket closes, every connection is asked to quiesce (an idle one closes, a
 /// busy one after its response) and the server waits for them, at most `shutdownTimeout`.
@@ -30,6 +31,8 @@ final class HeraldHTTPServer: Server, Sendable {
         var shutdownTimeout: TimeAmount = .seconds(10)
         /// Connections open at once, past which new ones are closed at accept (``ConnectionCapHandler``).
         var connectionCap = ConnectionCapHandler.derivedCap()
+        /// The routes answered ahead of Vapor's responder; without them every request goes to Vapor's.
+        var direct: DirectRoutes?
     }
 
     private let application: Application
@@ -158,7 +161,8 @@ final class HeraldHTTPServer: Server, Sendable {
         let errors = HTTPServerProtocolErrorHandler()
         let writer = ResponseWriter(serverName: configuration.serverName)
         let requests = ResponderHandler(
-            application: application, responder: responder, maxBodyBytes: configuration.maxBodyBytes, writer: writer)
+            application: application, responder: responder, direct: configuration.direct,
+            maxBodyBytes: configuration.maxBodyBytes, writer: writer)
         let handshakes = SocketHandshakeHandler(
             endpoints: sockets, encoder: encoder, httpHandlers: [requests, errors, pipelining, decoder], writer: writer)
         try channel.pipeline.syncOperations.addHandlers([

@@ -2,8 +2,8 @@ import NIOCore
 import NIOHTTP1
 import Vapor
 
-/// Hands each HTTP/1 request to ``HeraldResponder`` (Vapor's router and middleware, Herald's routes) and writes the
-/// response back: the part of Vapor's own HTTP pipeline that Herald uses, kept once ``HeraldHTTPServer`` took the
+/// Hands each HTTP/1 request to the ``DirectRoutes`` that takes it, or else to ``HeraldResponder`` (Vapor's router
+/// and middleware, Herald's routes), and writes the response back: the part of Vapor's own HTTP pipeline that Herald uses, kept once ``HeraldHTTPServer`` took the
 /// pipeline over so that socket handshakes never enter Vapor's (``SocketHandshakeHandler``).
 ///
 /// Every body is collected before the request is answered, as every Herald route wants it whole. The limit is
@@ -25,13 +25,18 @@ final class ResponderHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let application: Application
     private let responder: HeraldResponder
+    private let direct: DirectRoutes?
     private let maxBodyBytes: Int
     private let writer: ResponseWriter
     private var state = State.idle
 
-    init(application: Application, responder: HeraldResponder, maxBodyBytes: Int, writer: ResponseWriter) {
+    init(
+        application: Application, responder: HeraldResponder, direct: DirectRoutes?, maxBodyBytes: Int,
+        writer: ResponseWriter
+    ) {
         self.application = application
         self.responder = responder
+        self.direct = direct
         self.maxBodyBytes = maxBodyBytes
         self.writer = writer
     }
@@ -72,8 +77,22 @@ final class ResponderHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(to head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
         // The request's id is chosen once, here, and checked: Vapor's `Request` takes the header as its `id` and
         // its logger's `request-id` unchecked, and draws a UUID of its own without it.
+        let requestID = RequestLogMiddleware.requestID(head.headers)
+        if let direct {
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let taken = direct.respond(
+                to: head, body: body, requestID: requestID, peer: context.channel.remoteAddress,
+                eventLoop: context.eventLoop
+            ) { response in
+                let (handler, context) = bound.value
+                handler.writer.write(
+                    status: response.status, headers: response.headers, body: response.body, method: head.method,
+                    keepAlive: head.isKeepAlive, context: context)
+            }
+            if taken { return }
+        }
         var headers = head.headers
-        headers.replaceOrAdd(name: RequestLogMiddleware.header, value: RequestLogMiddleware.requestID(headers))
+        headers.replaceOrAdd(name: RequestLogMiddleware.header, value: requestID)
         // `URI(path:)`, not `URI(string:)`: a request target has no scheme, so `//x/y` is a path, not a host.
         let request = Request(
             application: application, method: head.method, url: URI(path: head.uri), version: head.version,

@@ -20,13 +20,23 @@ final class ResponseWriter {
     func write(
         _ response: Response, body: ByteBuffer?, method: HTTPMethod, keepAlive: Bool, context: ChannelHandlerContext
     ) {
-        var headers = response.headers
+        write(
+            status: response.status, headers: response.headers, body: body, version: response.version,
+            method: method, keepAlive: keepAlive, context: context)
+    }
+
+    /// Writes a response of `status` with `headers` and `body`, for a request of `method`.
+    func write(
+        status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?, version: HTTPVersion = .http1_1,
+        method: HTTPMethod, keepAlive: Bool, context: ChannelHandlerContext
+    ) {
+        var headers = headers
         headers.add(name: .date, value: date.value())
         headers.add(name: .server, value: serverName)
         headers.add(name: .connection, value: keepAlive ? "keep-alive" : "close")
-        let bodiless = response.status == .noContent || response.status == .notModified
+        let bodiless = status == .noContent || status == .notModified
         if !bodiless { headers.replaceOrAdd(name: .contentLength, value: String(body?.readableBytes ?? 0)) }
-        let head = HTTPResponseHead(version: response.version, status: response.status, headers: headers)
+        let head = HTTPResponseHead(version: version, status: status, headers: headers)
         context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
         if !bodiless, method != .HEAD, let body, body.readableBytes > 0 {
             context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)

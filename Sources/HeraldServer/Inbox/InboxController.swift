@@ -135,26 +135,17 @@ public struct InboxController: Sendable {
         }
     }
 
+    /// Every publish that ``PublishRoute`` leaves to Vapor: those with a key, to several users, by staff to users,
+    /// from a principal whose locations are to be recorded.
     func publish(_ request: Request) async throws -> Response {
         let principal = try request.principal
-        var body: JSONValue?
-        if let buffer = request.body.data, buffer.readableBytes > 0 {
-            guard let parsed = JSONValue.parse(buffer.readableBytesView) else {
-                throw HeraldError.validation([.init([.name("body")], "JSON decode error", type: "json_invalid")])
-            }
-            body = parsed
-        }
         let publication = try parser.parse(
-            body, idempotencyHeader: request.headers.first(name: "Idempotency-Key"), publisher: principal.userID)
+            body: request.body.data, idempotencyHeader: request.headers.first(name: PublishRoute.idempotencyHeader),
+            publisher: principal.userID)
         try await policy.authorize(principal, to: publication.target)
         let result = try await publisher.publish(publication)
         if !result.replayed { metrics.published(result.ids.count) }
-        let response = Self.json(.created) { writer in
-            writer.key("ids")
-            writer.ints(result.ids)
-        }
-        if result.replayed { response.headers.add(name: "Idempotent-Replayed", value: "true") }
-        return response
+        return PublishRoute.answer(result).response
     }
 
     // MARK: Helpers

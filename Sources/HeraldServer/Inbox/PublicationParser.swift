@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Validates a `POST /notifications` body field by field, collecting every problem in FastAPI's 422 shape
 /// rather than stopping at the first, so a backend developer fixes a request in one round trip.
@@ -11,6 +12,18 @@ public struct PublicationParser: Sendable {
 
     public init(notificationTypes: Set<String>) {
         self.notificationTypes = notificationTypes
+    }
+
+    /// The publication a request's body holds; an empty or missing body is a missing one.
+    func parse(body: ByteBuffer?, idempotencyHeader: String?, publisher: String) throws -> Publication {
+        var json: JSONValue?
+        if let body, body.readableBytes > 0 {
+            guard let parsed = JSONValue.parse(body.readableBytesView) else {
+                throw HeraldError.validation([.init([.name("body")], "JSON decode error", type: "json_invalid")])
+            }
+            json = parsed
+        }
+        return try parse(json, idempotencyHeader: idempotencyHeader, publisher: publisher)
     }
 
     public func parse(

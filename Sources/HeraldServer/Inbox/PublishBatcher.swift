@@ -11,9 +11,12 @@ final class PublishBatcher<Item: Sendable>: Sendable {
     /// Runs one batch: one result per item, in order.
     typealias Run = @Sendable ([Item]) async -> [Result<Int64, any Error>]
 
+    /// What a publish is told: its id, or the error that failed it.
+    typealias Completion = @Sendable (Result<Int64, any Error>) -> Void
+
     private struct Waiter: Sendable {
         let item: Item
-        let continuation: CheckedContinuation<Int64, any Error>
+        let completion: Completion
     }
 
     private let state: NIOLockedValueBox<PublishBatchState<Waiter>>
@@ -43,9 +46,15 @@ final class PublishBatcher<Item: Sendable>: Sendable {
     /// Publishes `item` in the next batch; its id, or the error that failed it.
     func submit(_ item: Item) async throws -> Int64 {
         try await withCheckedThrowingContinuation { continuation in
-            let batch = state.withLockedValue { $0.submit(Waiter(item: item, continuation: continuation)) }
-            if let batch { start(batch) }
+            submit(item) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Publishes `item` in the next batch and tells `completion` its id, or the error that failed it, once, from
+    /// the thread that ran the batch: for a caller on an event loop, which needs no task to wait in.
+    func submit(_ item: Item, completion: @escaping Completion) {
+        let batch = state.withLockedValue { $0.submit(Waiter(item: item, completion: completion)) }
+        if let batch { start(batch) }
     }
 
     /// Runs `batch` in a task of its own against a timer (``DeadlineTimer``, on the caller's event loop).
@@ -96,8 +105,7 @@ final class PublishBatcher<Item: Sendable>: Sendable {
     /// Answers each of `batch`'s publishes, then starts the batch that gathered meanwhile, if any.
     private func finish(_ batch: [Waiter], _ results: [Result<Int64, any Error>]) {
         for (index, waiter) in batch.enumerated() {
-            waiter.continuation.resume(
-                with: index < results.count ? results[index] : .failure(BatchShort(expected: batch.count)))
+            waiter.completion(index < results.count ? results[index] : .failure(BatchShort(expected: batch.count)))
         }
         if let next = state.withLockedValue({ $0.finished() }) { start(next) }
     }

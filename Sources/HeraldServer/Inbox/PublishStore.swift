@@ -38,8 +38,8 @@ public struct PublishStore: Sendable {
     /// The rows are written before the publish lock is taken ("staged", Migrations/0004), so what the lock covers
     /// does not grow with the publish: drawing the ids, the collapse, NOTIFY and the commit.
     public func publish(_ publication: Publication) async throws -> PublishResult {
-        if publication.idempotencyKey == nil, publication.collapseKey == nil, publication.target.audiences.count == 1 {
-            return PublishResult(ids: [try await publishOne(publication)], replayed: false, replaced: [])
+        if Self.groupCommits(publication) {
+            return PublishResult(ids: [try await batcher.submit(batchItem(publication))], replayed: false, replaced: [])
         }
         let logger = logger
         return try await client.withTransaction(logger: logger) { connection in
@@ -155,16 +155,29 @@ public struct PublishStore: Sendable {
         """
     }
 
-    /// The common publish, one notification with neither key, goes through group commit (``PublishBatcher``):
-    /// one statement (``PublishBatchStatement``) and one commit for every such publish that arrived while the
-    /// previous one committed, where the general path needs BEGIN, lock, insert, NOTIFY and COMMIT of its own.
-    private func publishOne(_ publication: Publication) async throws -> Int64 {
+    /// Whether `publication` is the common publish, one notification with neither key, which goes through group
+    /// commit (``PublishBatcher``): one statement (``PublishBatchStatement``) and one commit for every such publish
+    /// that arrived while the previous one committed, where the general path needs BEGIN, lock, insert, NOTIFY and
+    /// COMMIT of its own.
+    static func groupCommits(_ publication: Publication) -> Bool {
+        guard publication.idempotencyKey == nil, publication.collapseKey == nil else { return false }
+        if case .users(let ids) = publication.target { return ids.count == 1 }
+        return true
+    }
+
+    /// Stores a publication that ``groupCommits(_:)`` in the next batch and tells `completion` its id, or the error
+    /// that failed it, from the thread that ran the batch.
+    func publishInBatch(
+        _ publication: Publication, completion: @escaping @Sendable (Result<Int64, any Error>) -> Void
+    ) {
+        batcher.submit(batchItem(publication), completion: completion)
+    }
+
+    private func batchItem(_ publication: Publication) -> PublishBatchStatement.Item {
         let expiresAt = publication.expiresAt.map { Timestamp.string($0) }
-        return try await batcher.submit(
-            PublishBatchStatement.Item(
-                publication: publication, expiresAt: expiresAt,
-                entry: NotifyEntryTemplate(
-                    publication, expiresAt: expiresAt, publishedAt: Timestamp.microsecondsNow())))
+        return PublishBatchStatement.Item(
+            publication: publication, expiresAt: expiresAt,
+            entry: NotifyEntryTemplate(publication, expiresAt: expiresAt, publishedAt: Timestamp.microsecondsNow()))
     }
 
     /// Most publishes one statement takes: its bindings and its NOTIFYs stay small.
