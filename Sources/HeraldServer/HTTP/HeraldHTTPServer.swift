@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import Vapor
@@ -29,8 +28,8 @@ final class HeraldHTTPServer: Server, Sendable {
         var maxBodyBytes: Int
         var serverName = "herald"
         var shutdownTimeout: TimeAmount = .seconds(10)
-        /// Connections open at once, past which new ones are closed at accept (``ConnectionCapHandler``).
-        var connectionCap = ConnectionCapHandler.derivedCap()
+        /// Connections open at once, past which new ones are closed at accept (``ConnectionTracker``).
+        var connectionCap = ConnectionTracker.derivedCap()
         /// The routes answered ahead of Vapor's responder; without them every request goes to Vapor's.
         var direct: DirectRoutes?
     }
@@ -40,7 +39,7 @@ final class HeraldHTTPServer: Server, Sendable {
     private let configuration: Configuration
     private enum Phase {
         case idle
-        case listening(any Channel, ServerQuiescingHelper)
+        case listening(any Channel, ConnectionTracker)
         case stopped
     }
 
@@ -66,19 +65,16 @@ final class HeraldHTTPServer: Server, Sendable {
     }
 
     func start(address: BindAddress?) async throws {
-        let quiesce = ServerQuiescingHelper(group: application.eventLoopGroup)
+        let connections = ConnectionTracker(cap: configuration.connectionCap, logger: application.logger)
         // Made once, from the routes and middleware registered by now.
         let responder = HeraldResponder(application: application)
         let bootstrap = ServerBootstrap(group: application.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.maxMessagesPerRead, value: 256)
-            .serverChannelInitializer {
-                [connectionCap = configuration.connectionCap, logger = application.logger] channel in
+            .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handlers = channel.pipeline.syncOperations
-                    try handlers.addHandler(ConnectionCapHandler(cap: connectionCap, logger: logger))
-                    try handlers.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                    try channel.pipeline.syncOperations.addHandler(connections.makeAcceptHandler())
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -102,12 +98,11 @@ final class HeraldHTTPServer: Server, Sendable {
                 channel = try await bootstrap.bind(host: "127.0.0.1", port: 8000).get()
             }
         } catch {
-            quiesce.initiateShutdown(promise: nil)
             phase.withLockedValue { $0 = .stopped }
             stopped.succeed()
             throw error
         }
-        phase.withLockedValue { $0 = .listening(channel, quiesce) }
+        phase.withLockedValue { $0 = .listening(channel, connections) }
     }
 
     @available(*, noasync, message: "Use the async start(address:).")
@@ -122,17 +117,17 @@ final class HeraldHTTPServer: Server, Sendable {
             defer { phase = .stopped }
             return phase
         }
-        let quiesce: ServerQuiescingHelper
+        let (listener, connections): (any Channel, ConnectionTracker)
         switch previous {
         case .stopped: return
         case .idle: return stopped.succeed()
-        case .listening(_, let helper): quiesce = helper
+        case .listening(let channel, let tracker): (listener, connections) = (channel, tracker)
         }
         let done = stopped.futureResult.eventLoop.makePromise(of: Void.self)
         let timeout = done.futureResult.eventLoop.scheduleTask(in: configuration.shutdownTimeout) {
             done.fail(ChannelError.alreadyClosed)
         }
-        quiesce.initiateShutdown(promise: done)
+        connections.drain(closing: listener, promise: done)
         do {
             try await done.futureResult.get()
         } catch {

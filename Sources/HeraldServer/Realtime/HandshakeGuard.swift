@@ -32,7 +32,7 @@ final class HandshakeGuard: Sendable {
 
     /// The soft open-file limit minus ``reservedDescriptors`` (at least 16).
     static func derivedCap() -> Int {
-        guard let limit = ConnectionCapHandler.openFileLimit() else { return 1_000_000 }
+        guard let limit = ConnectionTracker.openFileLimit() else { return 1_000_000 }
         return max(16, limit - reservedDescriptors)
     }
 
