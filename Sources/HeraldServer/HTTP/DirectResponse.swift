@@ -7,13 +7,9 @@ struct DirectResponse: Sendable {
     var status: HTTPResponseStatus
     var headers: HTTPHeaders
     var body: ByteBuffer
+}
 
-    init(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
+extension DirectResponse {
     /// A JSON answer whose body `writer` holds.
     init(json status: HTTPResponseStatus, _ writer: JSONWriter) {
         self.init(status: status, headers: ["content-type": "application/json"], body: writer.buffer)
