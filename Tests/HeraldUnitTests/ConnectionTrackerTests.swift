@@ -78,10 +78,15 @@ struct ConnectionTrackerTests {
         #expect(open.allSatisfy { $0.1.asked })
         #expect(!finished)
 
-        // One accepted while the drain runs is asked to quiesce as well, and the drain waits for it.
-        let (late, lateRecorder) = try connection()
+        // One accepted while the drain runs is asked to quiesce as well, and the drain waits for it. It is asked
+        // once it is active, when the handlers that act on the request are there, not while it is still being set
+        // up (an event then would find none of them).
+        let lateRecorder = QuiesceRecorder()
+        let late = EmbeddedChannel(handler: lateRecorder)
         try listener.writeInbound(late as any Channel)
         late.embeddedEventLoop.run()
+        #expect(!lateRecorder.asked)
+        try late.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
         #expect(lateRecorder.asked)
 
         for (connection, _) in open {

@@ -68,7 +68,12 @@ final class ConnectionTracker: Sendable {
             connection.close(promise: nil)
             return false
         case .admitQuiescing:
-            Self.quiesce(connection)
+            // Not an event now: the connection's handlers are not there yet, since the bootstrap's initializer runs
+            // after this, so an event fired now would pass an empty pipeline and the connection would hold the
+            // drain open until the shutdown timeout. This handler goes first and asks once the connection is up.
+            connection.pipeline.addHandler(QuiesceWhenActive(), position: .first).whenFailure { _ in
+                connection.close(promise: nil)
+            }
         case .admit:
             break
         }
@@ -103,6 +108,25 @@ final class ConnectionTracker: Sendable {
     private static func quiesce(_ connection: any Channel) {
         connection.eventLoop.execute {
             connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+    }
+
+    /// Asks its connection to quiesce as soon as it is active (at once if it already is), then leaves the pipeline.
+    private final class QuiesceWhenActive: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+        typealias InboundIn = NIOAny
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            if context.channel.isActive { quiesce(context: context) }
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            context.fireChannelActive()
+            quiesce(context: context)
+        }
+
+        private func quiesce(context: ChannelHandlerContext) {
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
     }
 
