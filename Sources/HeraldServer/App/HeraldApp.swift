@@ -108,6 +108,8 @@ public final class HeraldApp: Sendable {
         // (`on(_:_:body:task:)`).
         let timed = application.grouped(DeadlineMiddleware(seconds: configuration.requestTimeout))
         let api = timed.grouped("api", "v1")
+        // `PublishRoute` answers the common publish ahead of this group and repeats its checks: a middleware added
+        // here must be added there too.
         let authenticated = api.grouped(
             DatabaseGateMiddleware(gate: gate), BearerAuthenticator(verifier: verifier, membership: membership))
         let publisher = PublishStore(

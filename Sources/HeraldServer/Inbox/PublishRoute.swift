@@ -7,7 +7,8 @@ import NIOHTTP1
 /// with no task in between.
 ///
 /// It checks what the route group in front of ``InboxController``'s publish checks, in the same order and with the
-/// same answers: the database gate (503), then the token (401), then the body (422) and the policy (403). Every
+/// same answers: the database gate (503), then the token (401), then the body (422) and the policy (403). A check
+/// added to that group must be added here too; `PublishRouteTests` compares the two answers case by case. Every
 /// other publish is left to that route: a principal whose locations are to be written, staff publishing to users
 /// (a membership lookup), and a publish with an idempotency or collapse key or for several users (a transaction of
 /// its own, ``PublishStore/publish(_:)``).
