@@ -3,8 +3,9 @@ import NIOHTTP1
 import Vapor
 
 /// Hands each HTTP/1 request to the ``DirectRoutes`` that takes it, or else to ``HeraldResponder`` (Vapor's router
-/// and middleware, Herald's routes), and writes the response back: the part of Vapor's own HTTP pipeline that Herald uses, kept once ``HeraldHTTPServer`` took the
-/// pipeline over so that socket handshakes never enter Vapor's (``SocketHandshakeHandler``).
+/// and middleware, Herald's routes), and writes the response back: the part of Vapor's own HTTP pipeline that
+/// Herald uses, kept once ``HeraldHTTPServer`` took the pipeline over so that socket handshakes never enter
+/// Vapor's (``SocketHandshakeHandler``).
 ///
 /// Every body is collected before the request is answered, as every Herald route wants it whole. The limit is
 /// enforced here, where the bytes arrive: a `Content-Length` over it is refused from the head alone, a chunked body
