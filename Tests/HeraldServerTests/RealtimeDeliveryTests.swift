@@ -185,8 +185,9 @@ struct RealtimeDeliveryTests {
             let dead = try await RawSocket.connect(port: server.app.port, token: try await server.token("hb-dead"))
             let started = Date()
             #expect(await dead.waitClosed(timeout: 5))
-            // Two intervals of silence, plus one sweep step and scheduling slack: less than three intervals.
-            #expect(Date().timeIntervalSince(started) < 1 * 2.25 + 0.6)
+            // Two intervals of silence, plus one sweep step and scheduling slack. The slack is wide (a loaded CI
+            // machine took 2.89 s): what this tells apart is the heartbeat closing it from the 5 s wait running out.
+            #expect(Date().timeIntervalSince(started) < 1 * 2.25 + 1.5)
             // websocket-kit answers pings, so the live one stays.
             try await Task.sleep(for: .seconds(1))
             #expect(!live.socket.isClosed)
