@@ -22,6 +22,10 @@ final class DatabaseGate: Service, Sendable {
 
     var isOpen: Bool { open.withLockedValue { $0 } }
 
+    /// What a request is told while the gate is closed, and when its own connection could not reach PostgreSQL:
+    /// the one answer that means the database is down (never a timeout's or a busy lock's).
+    static var closed: HeraldError { .unavailable("Database unavailable") }
+
     /// PostgreSQL refused or dropped a connection: close, and probe until it answers.
     func reportFailure() {
         let closing = open.withLockedValue { open -> Bool in

@@ -6,7 +6,7 @@ struct DatabaseGateMiddleware: Middleware {
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         guard gate.isOpen else {
-            return request.eventLoop.makeFailedFuture(HeraldError.unavailable("Database unavailable"))
+            return request.eventLoop.makeFailedFuture(DatabaseGate.closed)
         }
         return next.respond(to: request)
     }

@@ -89,7 +89,7 @@ public struct HeraldErrorMiddleware: Middleware {
     /// What a client is told of a database failure; `nil` for one that is Herald's fault (500).
     static func heraldError(for failure: DatabaseFailure) -> HeraldError? {
         switch failure {
-        case .unreachable: .unavailable("Database unavailable")
+        case .unreachable: DatabaseGate.closed
         case .timedOut: .timedOut("Request timed out; nothing was changed")
         case .busy: .busy("Busy with a concurrent change; nothing was changed, try again")
         case .other: nil

@@ -27,7 +27,7 @@ struct PublishRoute: DirectRoute {
 
     func answer(_ request: DirectRequest) -> EventLoopFuture<DirectResponse>? {
         let loop = request.eventLoop
-        guard gate.isOpen else { return loop.makeFailedFuture(HeraldError.unavailable("Database unavailable")) }
+        guard gate.isOpen else { return loop.makeFailedFuture(DatabaseGate.closed) }
         let headers = request.head.headers
         let principal: Principal
         let publication: Publication
