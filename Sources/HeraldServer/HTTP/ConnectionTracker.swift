@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -33,19 +32,6 @@ final class ConnectionTracker: Sendable {
 
     var cap: Int { state.withLockedValue { $0.connections.cap } }
     var openCount: Int { state.withLockedValue { $0.connections.count } }
-
-    /// The soft open-file limit less ``reservedDescriptors`` (at least 16).
-    static func derivedCap() -> Int {
-        guard let limit = openFileLimit() else { return 1_000_000 }
-        return max(16, limit - reservedDescriptors)
-    }
-
-    /// The process's soft open-file limit, or `nil` when it is unlimited or cannot be read.
-    static func openFileLimit() -> Int? {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < 100_000_000 else { return nil }
-        return Int(limit.rlim_cur)
-    }
 
     /// The handler for the listening channel, ahead of the bootstrap's accept handler: it sees each connection
     /// before it is registered.

@@ -29,7 +29,7 @@ final class HeraldHTTPServer: Server, Sendable {
         var serverName = "herald"
         var shutdownTimeout: TimeAmount = .seconds(10)
         /// Connections open at once, past which new ones are closed at accept (``ConnectionTracker``).
-        var connectionCap = ConnectionTracker.derivedCap()
+        var connectionCap = OpenFileLimit.less(ConnectionTracker.reservedDescriptors)
         /// The routes answered ahead of Vapor's responder; without them every request goes to Vapor's.
         var direct: DirectRoutes?
     }

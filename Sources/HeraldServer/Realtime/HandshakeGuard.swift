@@ -21,19 +21,13 @@ final class HandshakeGuard: Sendable {
 
     /// `maxSockets` 0 derives the cap from the open-file limit; `ratePerAddress` 0 turns the rate limit off.
     init(maxSockets: Int, ratePerAddress: Double) {
-        self.maxSockets = maxSockets > 0 ? maxSockets : Self.derivedCap()
+        self.maxSockets = maxSockets > 0 ? maxSockets : OpenFileLimit.less(Self.reservedDescriptors)
         self.ratePerAddress = ratePerAddress
         let burst = max(1, ratePerAddress * 5)
         self.buckets = NIOLockedValueBox(
             AddressBuckets(capacity: Self.trackedAddresses) { now in
                 TokenBucket(burst: burst, perSecond: ratePerAddress, now: now)
             })
-    }
-
-    /// The soft open-file limit minus ``reservedDescriptors`` (at least 16).
-    static func derivedCap() -> Int {
-        guard let limit = ConnectionTracker.openFileLimit() else { return 1_000_000 }
-        return max(16, limit - reservedDescriptors)
     }
 
     /// Throws the refusal for a handshake from `address`, or returns to let it through.
